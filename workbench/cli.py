@@ -1,0 +1,54 @@
+"""`workbench` command line: the same library calls the notebooks make, for scripts and `make demo`.
+
+Each capability contributes a Typer sub-app or commands from workbench/commands/<name>.py,
+listed in COMMAND_MODULES. Errors a user can act on print one line and exit non-zero.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from workbench.errors import WorkbenchError
+
+COMMAND_MODULES = (
+    "workbench.commands.store_cmds",
+    "workbench.commands.sample_cmds",
+)
+
+app = typer.Typer(
+    name="workbench",
+    help="Pegasus Workbench: Opal's organised retail crime analysis from the command line.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module_name in COMMAND_MODULES:
+    importlib.import_module(_module_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning workbench errors into one clear line and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except WorkbenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug, not bad input: still one line unless debugging
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for details)", err=True)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

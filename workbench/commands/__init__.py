@@ -1,0 +1,1 @@
+"""CLI verbs, one module per capability; each exposes register(app)."""

@@ -1,0 +1,6 @@
+"""`workbench sample` (generate the synthetic world) and `workbench load-sample`."""
+from __future__ import annotations
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,72 @@
+"""One place for configuration: packaged defaults, overridden by the YAML file named in WORKBENCH_CONFIG."""
+from __future__ import annotations
+
+import copy
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workbench.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+DEFAULTS_FILE = PACKAGE_DIR / "config" / "defaults.yaml"
+REFERENCE_DIR = PACKAGE_DIR / "reference"
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration file {path} must hold a mapping at the top level")
+    return data
+
+
+@lru_cache(maxsize=4)
+def _load(override_path: str | None) -> dict:
+    settings = _read_yaml(DEFAULTS_FILE)
+    if override_path:
+        settings = _merge(settings, _read_yaml(Path(override_path)))
+    return settings
+
+
+def settings() -> dict[str, Any]:
+    """The effective settings (a fresh copy, so callers cannot mutate the cache)."""
+    return copy.deepcopy(_load(os.environ.get("WORKBENCH_CONFIG") or None))
+
+
+def get(dotted_key: str, default: Any = None) -> Any:
+    node: Any = settings()
+    for part in dotted_key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def security_marking() -> str:
+    """The marking printed top and bottom of every product, e.g. OFFICIAL-SENSITIVE."""
+    marking = get("markings.classification", "OFFICIAL")
+    caveat = get("markings.caveat")
+    return f"{marking}-{caveat}" if caveat else marking
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("WORKBENCH_DB") or get("store.default_path", "out/workbench.duckdb"))

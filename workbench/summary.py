@@ -1,0 +1,50 @@
+"""A plain summary of what the store holds, printed at the end of `make demo` and by `workbench summary`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.store import Store
+
+
+def store_summary(store: Store) -> dict:
+    coverage = store.query("store_coverage").iloc[0].to_dict()
+    by_force = store.query("incidents_by_force")
+    return {
+        "db": str(store.path),
+        "schema_version": store.schema_version(),
+        "tables": dict(store.table_counts().itertuples(index=False, name=None)),
+        "coverage": coverage,
+        "territorial_forces_with_incidents": int((by_force["incidents"] > 0).sum()),
+        "top_forces": by_force.head(5).to_dict(orient="records"),
+        "outputs": product_files(Path(store.path).parent),
+    }
+
+
+def product_files(out_dir: Path) -> list[str]:
+    """Rendered products (maps, plans, packages) written beside the database."""
+    found = []
+    for pattern in ("*/*.html", "*/*.png", "*/*.pdf", "*/*/*.html", "*/*/*.pdf"):
+        found += [str(p) for p in out_dir.glob(pattern) if "sample_world" not in p.parts and "bench" not in p.parts]
+    return sorted(set(found))
+
+
+def print_summary(result: dict, console) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]Store[/bold] {result['db']} (schema version {result['schema_version']})")
+    table = Table(title="rows per table")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in result["tables"].items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    cov = result["coverage"]
+    console.print(
+        f"Territorial forces with incidents: {result['territorial_forces_with_incidents']} of 43; "
+        f"retailers {cov['retailers']}, stores {cov['stores']:,}; "
+        f"incidents {cov['first_incident']} to {cov['last_incident']}; "
+        f"current referrals {cov['referrals_current']:,} "
+        f"({cov['referrals_from_retailers']:,} from retailers, {cov['referrals_from_forces']:,} from forces)"
+    )
+    if result["outputs"]:
+        console.print("Outputs: " + ", ".join(result["outputs"]))
