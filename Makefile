@@ -38,7 +38,7 @@ browser:
 
 demo: setup
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD)
-	$(BIN)/workbench load-sample $(WORLD) --db $(WORKBENCH_DB)
+	# (ingest of the sample extracts goes here)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB)
 
 test: setup browser
