@@ -6,6 +6,13 @@ Fetches (with pip, from the registry, pinned) and reads at build time only:
   - crime-sim-toolkit 1.5.0: an LSOA (2011) -> police force lookup for England with some blanks.
 Blanks, and all of Wales (absent from that lookup), are completed from which local authority each
 force covers (LA_FORCE_COMPLETION below, public fact). The product reads only the derived files.
+
+Writes, deterministically (same inputs give identical bytes):
+  lsoa_centroids.csv.gz            every LSOA with its centroid and force code;
+  force_areas.geojson.gz           the 43 force areas: LSOAs dissolved by force, then simplified as a
+                                   coverage (neighbours keep shared edges, no gaps or overlaps);
+  lsoa_polygons/<force>.geojson.gz the LSOA polygons of each force, simplified as one national coverage.
+Coordinates are WGS84 lon/lat rounded to COORD_DECIMALS places (about 1 m).
 """
 from __future__ import annotations
 
@@ -62,6 +69,10 @@ LA_FORCE_COMPLETION = {
     "Caerphilly": "Gwent", "Blaenau Gwent": "Gwent", "Torfaen": "Gwent", "Monmouthshire": "Gwent",
     "Newport": "Gwent",
 }
+
+FORCE_SIMPLIFY_M = 100   # coverage simplification tolerance for force areas (metres, EPSG:27700)
+LSOA_SIMPLIFY_M = 30     # the same for LSOA polygons
+COORD_DECIMALS = 5
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0. "
@@ -142,6 +153,73 @@ def write_csv_gz(frame: pd.DataFrame, path: Path) -> None:
         gz.write(data)
 
 
+def _round_coords(geom, decimals: int = COORD_DECIMALS):
+    """GeoJSON coordinates rounded, with consecutive duplicates (after rounding) dropped."""
+    def ring(coords):
+        out = []
+        for x, y in coords:
+            point = [round(x, decimals), round(y, decimals)]
+            if not out or out[-1] != point:
+                out.append(point)
+        return out
+
+    def polygon(poly):
+        return [ring(poly.exterior.coords)] + [ring(r.coords) for r in poly.interiors]
+
+    if geom.geom_type == "Polygon":
+        return {"type": "Polygon", "coordinates": polygon(geom)}
+    parts = [g for g in geom.geoms if g.geom_type == "Polygon"]
+    return {"type": "MultiPolygon", "coordinates": [polygon(g) for g in parts]}
+
+
+def write_geojson_gz(gdf, properties: list[str], path: Path) -> None:
+    """A deterministic, gzip'd GeoJSON FeatureCollection in lon/lat (EPSG:4326)."""
+    import json
+
+    import shapely
+
+    gdf = gdf.to_crs(4326)
+    # snap to the output grid first so that the rounded polygons stay valid (set_precision re-nodes)
+    gdf = gdf.set_geometry(shapely.set_precision(gdf.geometry.values, 10 ** -COORD_DECIMALS))
+    features = []
+    for row in gdf.itertuples(index=False):
+        props = {name: getattr(row, name) for name in properties}
+        features.append({"type": "Feature", "properties": props, "geometry": _round_coords(row.geometry)})
+    doc = {"type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features}
+    data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, filename="") as gz:
+        gz.write(data)
+
+
+def _coverage_simplify(geoms, tolerance: float):
+    import shapely
+
+    simplified = shapely.coverage_simplify(geoms, tolerance)
+    return shapely.make_valid(simplified)
+
+
+def build_polygons(gdf, centroids: pd.DataFrame):
+    """(force areas, LSOA polygons) as GeoDataFrames in EPSG:27700, each simplified as a coverage."""
+    import geopandas as gpd
+    import shapely
+
+    lsoas = gpd.GeoDataFrame(
+        {"lsoa_code": gdf["LSOA11CD"].values, "lsoa_name": gdf["LSOA11NM"].values},
+        geometry=shapely.make_valid(gdf.geometry.values), crs=gdf.crs,
+    ).to_crs(27700)
+    lsoas = lsoas.merge(centroids[["lsoa_code", "force_code"]], on="lsoa_code", how="inner")
+    lsoas = lsoas.sort_values("lsoa_code").reset_index(drop=True)
+    ref = forces().set_index("force_code")
+    areas = lsoas.dissolve("force_code").reset_index()[["force_code", "geometry"]]
+    areas["ons_code"] = areas["force_code"].map(ref["ons_code"])
+    areas["name"] = areas["force_code"].map(ref["name"])
+    areas["geometry"] = _coverage_simplify(areas.geometry.values, FORCE_SIMPLIFY_M)
+    areas = areas.sort_values("force_code").reset_index(drop=True)
+    lsoas["geometry"] = _coverage_simplify(lsoas.geometry.values, LSOA_SIMPLIFY_M)
+    return areas, lsoas
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "sample_data" / "geography")
@@ -154,6 +232,15 @@ def main(argv=None) -> None:
     centroids = build_lsoa_centroids(gdf, lookup)
     write_csv_gz(centroids, args.out / "lsoa_centroids.csv.gz")
     print(f"wrote {len(centroids)} LSOA centroids covering {centroids.force_code.nunique()} forces")
+    areas, lsoas = build_polygons(gdf, centroids)
+    write_geojson_gz(areas, ["force_code", "ons_code", "name"], args.out / "force_areas.geojson.gz")
+    print(f"wrote {len(areas)} force areas")
+    poly_dir = args.out / "lsoa_polygons"
+    for stale in poly_dir.glob("*.geojson.gz"):
+        stale.unlink()
+    for force_code, group in lsoas.groupby("force_code", sort=True):
+        write_geojson_gz(group, ["lsoa_code", "lsoa_name", "force_code"], poly_dir / f"{force_code}.geojson.gz")
+    print(f"wrote {len(lsoas)} LSOA polygons in {lsoas.force_code.nunique()} files under {poly_dir}")
 
 
 if __name__ == "__main__":
