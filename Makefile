@@ -10,8 +10,9 @@ SCALE  ?= 1
 OUT    ?= out
 WORLD  := $(OUT)/sample_world
 export WORKBENCH_DB ?= $(OUT)/workbench.duckdb
+ASSETS_DIR := $(VENV)/share/workbench-assets
 
-.PHONY: setup browser demo test lab bench lock clean help
+.PHONY: setup browser assets demo test lab bench lock clean help
 
 help:
 	@echo "make demo   - set up .venv, generate the sample world, load it, write outputs under $(OUT)/"
@@ -36,12 +37,19 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
-demo: setup
+# Offline JS/CSS for rendered maps: npm pack at pinned versions, integrity-checked against
+# workbench/maps_assets.lock.json, extracted under .venv (never committed; maps never use a CDN).
+$(ASSETS_DIR)/.complete: workbench/maps_assets.lock.json scripts/fetch_map_assets.py | $(STAMP)
+	$(BIN)/python scripts/fetch_map_assets.py --dest $(ASSETS_DIR)
+
+assets: $(ASSETS_DIR)/.complete
+
+demo: setup assets
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD)
 	# (ingest of the sample extracts goes here)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB)
 
-test: setup browser
+test: setup browser assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lab: setup
