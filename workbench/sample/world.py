@@ -1,0 +1,374 @@
+"""The synthetic world: stores, people, groups and their offending, as ground-truth tables.
+
+Everything is drawn from numpy Generators seeded from one SeedSequence, one child stream per
+component (and one per month for background crime), so a seed always gives the same world and
+months can be generated one at a time in bounded memory.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from workbench.config import REPO_DIR
+from workbench.sample import vocab
+
+CENTROIDS_FILE = REPO_DIR / "sample_data" / "geography" / "lsoa_centroids.csv.gz"
+
+# Relative weights of when shoplifting happens (background profile).
+MONTH_FACTOR = {1: 0.92, 2: 0.90, 3: 0.97, 4: 0.97, 5: 1.0, 6: 0.98, 7: 1.0, 8: 1.0, 9: 0.98, 10: 1.02,
+                11: 1.12, 12: 1.40}
+WEEKDAY_FACTOR = np.array([0.95, 0.95, 1.0, 1.05, 1.12, 1.22, 0.72])          # Mon..Sun
+HOUR_FACTOR = np.array([0, 0, 0, 0, 0, 0, 0, 0.2, 0.5, 0.8, 1.0, 1.1, 1.3, 1.3, 1.35, 1.5, 1.6, 1.55,
+                        1.3, 1.0, 0.7, 0.45, 0.15, 0])
+ANNUAL_GROWTH = 0.18          # recorded shoplifting grew ~20% a year 2023-2025
+NEAR_REPEAT_PROB = 0.22       # chance an incident triggers a follow-up nearby
+NEAR_REPEAT_MEAN_DAYS = 3.0
+NEAR_REPEAT_RADIUS_KM = 1.0
+
+
+@dataclass
+class WorldSpec:
+    seed: int
+    scale: float = 1.0
+    start: date = date(2024, 10, 1)
+    months: int = 24
+    incidents_per_scale: int = 50_000
+    n_groups: int = 12
+    noise: dict = field(default_factory=dict)
+
+    @property
+    def target_incidents(self) -> int:
+        return int(round(self.incidents_per_scale * self.scale))
+
+    def month_starts(self) -> list[date]:
+        out, y, m = [], self.start.year, self.start.month
+        for _ in range(self.months):
+            out.append(date(y, m, 1))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    @property
+    def end(self) -> datetime:
+        last = self.month_starts()[-1]
+        return datetime(last.year, last.month, calendar.monthrange(last.year, last.month)[1], 23, 59)
+
+
+def streams(seed: int, name: str) -> np.random.Generator:
+    """An independent random stream per named component, stable whatever else changes."""
+    key = [seed] + [ord(c) for c in name]
+    return np.random.default_rng(np.random.SeedSequence(key))
+
+
+# ---------------------------------------------------------------- places and stores
+def load_places() -> pd.DataFrame:
+    return pd.read_csv(CENTROIDS_FILE, dtype={"force_code": str}).sort_values("lsoa_code").reset_index(drop=True)
+
+
+def towns(places: pd.DataFrame) -> pd.DataFrame:
+    grouped = places.groupby("town")
+    frame = pd.DataFrame({
+        "latitude": grouped["latitude"].mean(), "longitude": grouped["longitude"].mean(),
+        "force_code": grouped["force_code"].agg(lambda s: s.value_counts().index[0]),
+        "lsoas": grouped.size(),
+    })
+    return frame
+
+
+def to_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Equirectangular km about 52.5N: good enough for neighbour searches within Great Britain."""
+    return np.column_stack([np.asarray(lon) * 111.32 * np.cos(np.radians(52.5)), np.asarray(lat) * 110.57])
+
+
+def _postcode(rng: np.random.Generator, force_code: str) -> str:
+    areas = vocab.POSTCODE_AREAS[force_code]
+    area = areas[rng.integers(len(areas))]
+    district = rng.integers(1, 30 if len(area) == 2 else 20)
+    inward = f"{rng.integers(1, 10)}{vocab.POSTCODE_INWARD_LETTERS[rng.integers(20)]}{vocab.POSTCODE_INWARD_LETTERS[rng.integers(20)]}"
+    return f"{area}{district} {inward}"
+
+
+def build_stores(spec: WorldSpec, places: pd.DataFrame) -> pd.DataFrame:
+    rng = streams(spec.seed, "stores")
+    town_factor = {t: rng.gamma(3.0, 1 / 3.0) for t in sorted(places["town"].unique())}
+    rows = []
+    for code, name, sector, n_stores, report_rate, mean_loss, goods in vocab.CHAINS:
+        picks = rng.choice(len(places), size=n_stores, replace=False)
+        used_names: set[str] = set()
+        for i, idx in enumerate(sorted(picks)):
+            place = places.iloc[idx]
+            store_name = f"{name} {place.town}"
+            suffixes = iter(vocab.STORE_SUFFIXES)
+            while store_name in used_names:
+                store_name = f"{name} {place.town} {next(suffixes, str(i))}"
+            used_names.add(store_name)
+            jitter = rng.normal(0, 0.0006, size=2)  # ~60 m
+            rows.append({
+                "store_id": f"{code}-{_store_ref(code, i)}", "retailer_code": code, "retailer_name": name,
+                "sector": sector, "store_ref": _store_ref(code, i), "store_name": store_name,
+                "address": f"{rng.integers(1, 240)} {vocab.STREETS[rng.integers(len(vocab.STREETS))]}, {place.town}",
+                "town": place.town, "postcode": _postcode(rng, place.force_code),
+                "latitude": round(float(place.latitude + jitter[0]), 6),
+                "longitude": round(float(place.longitude + jitter[1]), 6),
+                "force_code": place.force_code, "lsoa_code": place.lsoa_code,
+                "attractiveness": float(rng.gamma(0.7, 1.0) * town_factor[place.town]),
+                "report_rate": report_rate, "mean_loss": mean_loss, "goods": goods,
+            })
+    return pd.DataFrame(rows)
+
+
+def _store_ref(code: str, i: int) -> str:
+    styles = {"BRM": "{:04d}", "HGR": "H{:04d}", "PHL": "PB{:03d}", "GLW": "G-{:03d}", "VLU": "{:05d}",
+              "CRN": "CW{:04d}", "FTH": "{:03d}", "TKN": "TD{:03d}", "BLD": "B{:03d}", "CLR": "CV{:03d}",
+              "THD": "T{:04d}", "NST": "N{:03d}"}
+    return styles[code].format(100 + i * 3)
+
+
+def store_neighbours(stores: pd.DataFrame, radius_km: float) -> list[np.ndarray]:
+    tree = cKDTree(to_km(stores.latitude.values, stores.longitude.values))
+    return [np.array(sorted(n)) for n in tree.query_ball_point(
+        to_km(stores.latitude.values, stores.longitude.values), r=radius_km)]
+
+
+# ---------------------------------------------------------------- people and vehicles
+def _random_dobs(rng, n, min_age, max_age, ref: date) -> list[date]:
+    days = rng.integers(int(min_age * 365.25), int(max_age * 365.25), size=n)
+    return [ref - timedelta(days=int(d)) for d in days]
+
+
+def make_people(rng, n: int, kind: str, min_age: float, max_age: float, ref: date, start_id: int,
+                group_id: str | None = None, female_share: float = 0.3) -> pd.DataFrame:
+    female = rng.random(n) < female_share
+    forenames = [vocab.FORENAMES_F[rng.integers(len(vocab.FORENAMES_F))] if f else
+                 vocab.FORENAMES_M[rng.integers(len(vocab.FORENAMES_M))] for f in female]
+    surnames = [vocab.SURNAMES[rng.integers(len(vocab.SURNAMES))] for _ in range(n)]
+    dobs = _random_dobs(rng, n, min_age, max_age, ref)
+    return pd.DataFrame({
+        "person_id": [f"P{start_id + i:07d}" for i in range(n)], "forename": forenames, "surname": surnames,
+        "dob": dobs, "gender": np.where(female, "F", "M"), "kind": kind, "group_id": group_id,
+    })
+
+
+def make_vrm(rng, style: str = "current") -> str:
+    letters = vocab.VRM_LETTERS
+    if style == "prefix":
+        return f"{letters[rng.integers(len(letters))]}{rng.integers(1, 999)} {''.join(letters[rng.integers(len(letters))] for _ in range(3))}"
+    age = rng.choice([f"{y:02d}" for y in (15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74)])
+    return (f"{''.join(letters[rng.integers(len(letters))] for _ in range(2))}{age} "
+            f"{''.join(letters[rng.integers(len(letters))] for _ in range(3))}")
+
+
+# ---------------------------------------------------------------- organised groups
+METHODS = ("FOIL", "DIST", "RUSH", "SWEEP", "REFUND", "SCO", "TAGREM", "PUSHOUT")
+TARGET_SECTORS = {
+    "RAZOR": ("supermarket", "pharmacy"), "COSMET": ("cosmetics", "pharmacy", "discount"),
+    "ALCOHOL": ("off-licence", "supermarket", "convenience"), "FORMULA": ("supermarket", "baby", "pharmacy"),
+    "MEAT": ("supermarket", "convenience"), "ELEC": ("electronics", "discount"), "CLOTH": ("sports", "fashion"),
+    "TOOLS": ("diy",), "CONFEC": ("supermarket", "convenience", "discount"),
+}
+
+
+def town_route_forces(town_table: pd.DataFrame, corridor: tuple[str, ...]) -> list[str]:
+    return [town_table.loc[t, "force_code"] for t in corridor]
+
+
+def build_groups(spec: WorldSpec, town_table: pd.DataFrame, person_start: int):
+    """Groups, their members and vehicles (including cloned plates)."""
+    rng = streams(spec.seed, "groups")
+    corridor_names = sorted(vocab.CORRIDORS)
+    order = rng.permutation(len(corridor_names))
+    groups, members, vehicles = [], [], []
+    targets = list(TARGET_SECTORS)
+    next_person = person_start
+    for g in range(spec.n_groups):
+        corridor = corridor_names[order[g % len(order)]]
+        towns_on_route = vocab.CORRIDORS[corridor]
+        home_index = int(rng.integers(len(towns_on_route)))
+        methods = list(rng.choice(METHODS, size=int(rng.integers(1, 3)), replace=False))
+        goods = list(rng.choice(targets, size=int(rng.integers(1, 3)), replace=False))
+        escalates = bool(g % 3 == 0)
+        group_id = f"G{g + 1:02d}"
+        n_members = int(rng.integers(3, 8))
+        people = make_people(rng, n_members, "group_member", 19, 46, spec.start, next_person, group_id, 0.25)
+        if g % 4 == 1:  # some groups use a juvenile
+            people.loc[people.index[-1], "dob"] = spec.start - timedelta(days=int(rng.integers(14 * 365, 17 * 365)))
+        next_person += n_members
+        members.append(people)
+        for v in range(int(rng.integers(1, 4))):
+            vehicles.append({"vehicle_id": f"V{group_id}{v}", "vrm": make_vrm(rng), "group_id": group_id,
+                             "make": vocab.VEHICLE_MAKES[rng.integers(len(vocab.VEHICLE_MAKES))],
+                             "colour": vocab.COLOURS[rng.integers(len(vocab.COLOURS))], "cloned_from": None})
+        groups.append({
+            "group_id": group_id, "name": f"Group {g + 1:02d} ({corridor} corridor)", "corridor": corridor,
+            "home_town": towns_on_route[home_index], "home_index": home_index,
+            "methods": ";".join(methods), "targets": ";".join(goods),
+            "sectors": ";".join(sorted({s for t in goods for s in TARGET_SECTORS[t]})),
+            "escalates": escalates, "run_every_days": float(rng.uniform(6, 13)),
+            "members": n_members, "forces_on_corridor": ";".join(dict.fromkeys(town_route_forces(town_table, towns_on_route))),
+        })
+    vehicles = pd.DataFrame(vehicles)
+    # Two groups drive cars on cloned plates: the VRM also belongs to an innocent car.
+    innocent = []
+    for i, idx in enumerate(vehicles.groupby("group_id").head(1).index[:2]):
+        innocent.append({"vehicle_id": f"VINNOCENT{i}", "vrm": vehicles.loc[idx, "vrm"], "group_id": None,
+                         "make": vocab.VEHICLE_MAKES[rng.integers(len(vocab.VEHICLE_MAKES))],
+                         "colour": vocab.COLOURS[rng.integers(len(vocab.COLOURS))], "cloned_from": None})
+        vehicles.loc[idx, "cloned_from"] = f"VINNOCENT{i}"
+    vehicles = pd.concat([vehicles, pd.DataFrame(innocent)], ignore_index=True)
+    return pd.DataFrame(groups), pd.concat(members, ignore_index=True), vehicles, next_person
+
+
+def _stores_near(stores_km: np.ndarray, point_km: np.ndarray, mask: np.ndarray, radius_km: float, rng, k: int):
+    d = np.hypot(*(stores_km - point_km).T)
+    candidates = np.flatnonzero(mask & (d <= radius_km))
+    if len(candidates) == 0:
+        candidates = np.flatnonzero(mask)[np.argsort(d[mask])[:3]]
+    return rng.choice(candidates, size=min(k, len(candidates)), replace=False)
+
+
+def group_incidents(spec: WorldSpec, groups: pd.DataFrame, members: pd.DataFrame, vehicles: pd.DataFrame,
+                    stores: pd.DataFrame, town_table: pd.DataFrame) -> pd.DataFrame:
+    """Day-long runs along each group's corridor, crossing force borders."""
+    rng = streams(spec.seed, "group-runs")
+    stores_km = to_km(stores.latitude.values, stores.longitude.values)
+    start = datetime.combine(spec.start, datetime.min.time())
+    total_days = (spec.end - start).days
+    rows = []
+    for g in groups.itertuples():
+        corridor = vocab.CORRIDORS[g.corridor]
+        sector_mask = stores.sector.isin(g.sectors.split(";")).values
+        group_members = members.loc[members.group_id == g.group_id, "person_id"].tolist()
+        group_vehicles = vehicles.loc[vehicles.group_id == g.group_id, "vehicle_id"].tolist()
+        day = float(rng.uniform(0, g.run_every_days))
+        run = 0
+        while day < total_days:
+            run += 1
+            # a contiguous stretch of the corridor starting at or near home, spanning >= 3 forces
+            direction = 1 if rng.random() < 0.5 else -1
+            stretch = _stretch(corridor, g.home_index, direction, town_table)
+            run_date = start + timedelta(days=int(day))
+            t = run_date + timedelta(hours=float(rng.uniform(8.5, 11)))
+            progress = day / total_days
+            p_violence = (0.03 + 0.35 * progress) if g.escalates else 0.03
+            vehicle = group_vehicles[rng.integers(len(group_vehicles))]
+            for town in stretch:
+                point = to_km([town_table.loc[town, "latitude"]], [town_table.loc[town, "longitude"]])[0]
+                for s in _stores_near(stores_km, point, sector_mask, 8.0, rng, int(rng.integers(1, 3))):
+                    crew = list(rng.choice(group_members, size=min(len(group_members), int(rng.integers(2, 5))),
+                                           replace=False))
+                    rows.append({"store_idx": int(s), "occurred_at": t, "kind": "group", "group_id": g.group_id,
+                                 "run_id": f"{g.group_id}-R{run:03d}", "offenders": crew, "vehicle_id": vehicle,
+                                 "violence": bool(rng.random() < p_violence),
+                                 "tactics": g.methods.split(";") + g.targets.split(";"),
+                                 "value_factor": float(rng.uniform(2.5, 6))})
+                    t += timedelta(minutes=float(rng.uniform(25, 70)))
+                t += timedelta(minutes=float(rng.uniform(20, 60)))
+            day += float(rng.exponential(g.run_every_days)) + 1
+    return pd.DataFrame(rows)
+
+
+def _stretch(corridor, home_index, direction, town_table) -> list[str]:
+    """Towns along the corridor from home, widened until the run spans three force areas and four towns."""
+    forces_of = [town_table.loc[t, "force_code"] for t in corridor]
+    lo = hi = home_index
+    while len(set(forces_of[lo:hi + 1])) < 3 or hi - lo < 3:
+        if direction > 0 and hi < len(corridor) - 1:
+            hi += 1
+        elif direction < 0 and lo > 0:
+            lo -= 1
+        elif hi < len(corridor) - 1:
+            hi += 1
+        elif lo > 0:
+            lo -= 1
+        else:
+            break
+    towns_seq = list(corridor[lo:hi + 1])
+    return towns_seq if direction > 0 else towns_seq[::-1]
+
+
+# ---------------------------------------------------------------- prolific local offenders
+def build_prolific(spec: WorldSpec, stores: pd.DataFrame, person_start: int):
+    rng = streams(spec.seed, "prolific")
+    n = max(20, int(round(120 * spec.scale ** 0.5)))
+    juvenile = rng.random(n) < 0.3
+    adults = make_people(rng, n, "prolific", 18, 55, spec.start, person_start, None, 0.35)
+    juvenile_dobs = _random_dobs(rng, n, 13, 17, spec.start)
+    adults["dob"] = [j if is_j else a for a, j, is_j in zip(adults.dob, juvenile_dobs, juvenile)]
+    adults["kind"] = np.where(juvenile, "prolific_juvenile", "prolific")
+    stores_km = to_km(stores.latitude.values, stores.longitude.values)
+    home = rng.choice(len(stores), size=n)
+    haunts, rates, goods = [], [], []
+    everything = np.ones(len(stores), dtype=bool)
+    for h in home:
+        haunts.append(_stores_near(stores_km, stores_km[h], everything, 3.0, rng, int(rng.integers(3, 7))).tolist())
+        rates.append(float(rng.uniform(0.5, 3)))
+        goods.append(str(rng.choice(["ALCOHOL", "MEAT", "CONFEC", "COSMET", "RAZOR"])))
+    adults["haunts"] = haunts
+    adults["monthly_rate"] = rates
+    adults["target"] = goods
+    return adults
+
+
+def prolific_incidents(spec: WorldSpec, prolific: pd.DataFrame) -> pd.DataFrame:
+    rng = streams(spec.seed, "prolific-incidents")
+    rows = []
+    for p in prolific.itertuples():
+        for m_start in spec.month_starts():
+            days_in_month = calendar.monthrange(m_start.year, m_start.month)[1]
+            for _ in range(rng.poisson(p.monthly_rate)):
+                when = datetime.combine(m_start, datetime.min.time()) + timedelta(
+                    days=int(rng.integers(days_in_month)), hours=float(rng.uniform(10, 20)))
+                rows.append({"store_idx": int(p.haunts[rng.integers(len(p.haunts))]), "occurred_at": when,
+                             "kind": "prolific", "group_id": None, "run_id": None, "offenders": [p.person_id],
+                             "vehicle_id": None, "violence": bool(rng.random() < 0.07),
+                             "tactics": ["CONCEAL", p.target], "value_factor": float(rng.uniform(0.6, 1.5))})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- background shoplifting
+def month_weights(spec: WorldSpec) -> np.ndarray:
+    w = []
+    for i, m in enumerate(spec.month_starts()):
+        days = calendar.monthrange(m.year, m.month)[1]
+        w.append(MONTH_FACTOR[m.month] * days * (1 + ANNUAL_GROWTH) ** (i / 12))
+    w = np.array(w)
+    return w / w.sum()
+
+
+def background_month(spec: WorldSpec, month_index: int, n: int, stores: pd.DataFrame,
+                     neighbours: list[np.ndarray]) -> pd.DataFrame:
+    """n background incidents in one month: heterogeneous stores, weekly and daily rhythm, near repeats."""
+    rng = streams(spec.seed, f"background-{month_index}")
+    m_start = spec.month_starts()[month_index]
+    days_in_month = calendar.monthrange(m_start.year, m_start.month)[1]
+    n_parents = rng.binomial(n, 1 / (1 + NEAR_REPEAT_PROB))
+    p_store = stores.attractiveness.values / stores.attractiveness.values.sum()
+    store_idx = rng.choice(len(stores), size=n_parents, p=p_store)
+    day_weekday = [(m_start + timedelta(days=d)).weekday() for d in range(days_in_month)]
+    p_day = WEEKDAY_FACTOR[day_weekday]
+    day = rng.choice(days_in_month, size=n_parents, p=p_day / p_day.sum())
+    hour = rng.choice(24, size=n_parents, p=HOUR_FACTOR / HOUR_FACTOR.sum())
+    base = np.datetime64(m_start.isoformat(), "m")
+    minutes = day * 1440 + hour * 60 + rng.integers(0, 60, size=n_parents)
+    when = base + minutes.astype("timedelta64[m]")
+    # near repeats: a follow-up at the same or a neighbouring store within days
+    n_children = n - n_parents
+    parent_of = rng.integers(0, n_parents, size=n_children) if n_parents else np.zeros(0, dtype=int)
+    child_store = np.array([neighbours[s][rng.integers(len(neighbours[s]))] for s in store_idx[parent_of]],
+                           dtype=int)
+    delay = (rng.exponential(NEAR_REPEAT_MEAN_DAYS, size=n_children) * 1440).astype(int) + 30
+    child_when = when[parent_of] + delay.astype("timedelta64[m]")
+    child_when = np.minimum(child_when, np.datetime64(spec.end.isoformat(), "m"))
+    frame = pd.DataFrame({
+        "store_idx": np.concatenate([store_idx, child_store]),
+        "occurred_at": np.concatenate([when, child_when]).astype("datetime64[us]"),
+        "kind": np.array(["background"] * n_parents + ["near_repeat"] * n_children, dtype=object),
+    })
+    frame["violence"] = rng.random(n) < 0.035
+    frame["value_factor"] = rng.lognormal(0, 0.6, size=n)
+    return frame
