@@ -16,6 +16,7 @@ from workbench.errors import WorkbenchError
 COMMAND_MODULES = (
     "workbench.commands.store_cmds",
     "workbench.commands.sample_cmds",
+    "workbench.commands.geo_cmds",
 )
 
 app = typer.Typer(

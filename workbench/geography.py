@@ -200,6 +200,13 @@ def locate(latitude, longitude, geo_dir: Path | None = None) -> pd.DataFrame:
     return out.where(out.notna(), None)
 
 
+def _register(store, name: str, frame: pd.DataFrame) -> None:
+    """Register a DataFrame as a view. DuckDB 2 refuses while an earlier result (e.g. a fetchone())
+    is unfinished on the connection, so finish it first with a trivial complete query."""
+    store.con.execute("SELECT 1").fetchall()
+    store.con.register(name, frame)
+
+
 # -- postcodes --------------------------------------------------------------------------------------
 def normalise_postcode(text) -> tuple[str, str] | None:
     """('LS14AP', 'LS1 4AP') for a UK postcode in any spacing/case; None when it is not one."""
@@ -259,7 +266,7 @@ def import_postcodes(store, path: str | Path, chunksize: int = 500_000) -> dict:
             skipped += len(chunk) - len(frame)
             if frame.empty:
                 continue
-            store.con.register("_postcodes_in", frame)
+            _register(store, "_postcodes_in", frame)
             try:
                 store.con.execute(
                     "INSERT OR REPLACE INTO postcodes (postcode_norm, postcode, latitude, longitude, lsoa_code, source) "
@@ -314,7 +321,7 @@ def geocode_postcodes(store, postcodes: Iterable) -> pd.DataFrame:
     """latitude/longitude for each postcode from the store's postcodes table (NaN when unknown)."""
     frame = pd.DataFrame({"postcode_in": list(postcodes)})
     frame["postcode_norm"] = _norm_series(frame["postcode_in"].astype(object))
-    store.con.register("_pc_lookup", frame[["postcode_norm"]].drop_duplicates())
+    _register(store, "_pc_lookup", frame[["postcode_norm"]].drop_duplicates())
     try:
         found = store.query("postcode_lookup")
     finally:
@@ -330,7 +337,7 @@ def _update_from_frame(store, table: str, key: str, frame: pd.DataFrame, columns
     """UPDATE table SET columns FROM frame by key (table and columns are constants of this module)."""
     if frame.empty:
         return
-    store.con.register("_geo_update", frame)
+    _register(store, "_geo_update", frame)
     try:
         sets = ", ".join(f"{c} = u.{c}" for c in columns)
         store.con.execute(f"UPDATE {table} SET {sets} FROM _geo_update u WHERE {table}.{key} = u.{key}")
