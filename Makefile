@@ -48,6 +48,8 @@ demo: setup assets
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD)
 	# (ingest of the sample extracts goes here)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB)
+	$(BIN)/workbench geo enrich --db $(WORKBENCH_DB)
+	$(BIN)/workbench map forces --out $(OUT)/maps/forces.html --db $(WORKBENCH_DB)
 
 test: setup browser assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
