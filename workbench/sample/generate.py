@@ -80,9 +80,11 @@ class _WorldGenerator:
         groups, members, vehicles, next_person = world.build_groups(spec, self.towns, 1)
         prolific = world.build_prolific(spec, self.stores, next_person)
         self.next_person = next_person + len(prolific)
-        self.people = pd.concat([members, prolific.drop(columns=["haunts", "monthly_rate", "target"])],
-                                ignore_index=True).set_index("person_id", drop=False)
-        self.vehicles = vehicles.set_index("vehicle_id", drop=False)
+        known = pd.concat([members, prolific.drop(columns=["haunts", "monthly_rate", "target"])], ignore_index=True)
+        self.people = {}
+        self._remember_people(known)
+        self.vehicles = {v.vehicle_id: v for v in vehicles.itertuples(index=False)}
+        self.innocent_vehicles = sorted(v for v in self.vehicles if v.startswith("VINNOCENT"))
         organised = pd.concat([world.group_incidents(spec, groups, members, vehicles, self.stores, self.towns),
                                world.prolific_incidents(spec, prolific)], ignore_index=True)
         organised["month"] = organised["occurred_at"].map(lambda t: (t.year - spec.start.year) * 12
@@ -91,7 +93,8 @@ class _WorldGenerator:
         per_month = world.streams(spec.seed, "months").multinomial(n_background, world.month_weights(spec))
 
         self.truth = ex.TruthWriter(self.truth_dir)
-        self.truth.append("persons", self.people.reset_index(drop=True))
+        self.truth.append("persons", known)
+        self.truth_buffer = {"referral_rows": [], "person_mentions": [], "vehicle_mentions": []}
         self.writers = {f.name: ex.ExtractWriter(f, self.extracts_dir) for f in SOURCE_FORMATS}
         self.referral_seq = {f.name: 0 for f in SOURCE_FORMATS}
         self._write_static(groups, vehicles)
@@ -103,6 +106,9 @@ class _WorldGenerator:
                 organised.loc[organised.month == m].drop(columns="month"),
             ], ignore_index=True)
             self._emit_month(m, month_frame)
+            for table, rows in self.truth_buffer.items():
+                self.truth.append(table, rows)
+                rows.clear()
         self.progress("months", spec.months, spec.months)
         for writer in self.writers.values():
             writer.close()
@@ -192,14 +198,18 @@ class _WorldGenerator:
                                        self.next_person)
             self.next_person += len(new_people)
             self.truth.append("persons", people)
-            self.people = pd.concat([self.people, people.set_index("person_id", drop=False)])
+            self._remember_people(people)
         frame["offenders"] = offenders
         frame["tactics"] = tactics
         # now and then an innocent car whose plate a group has cloned is seen near a background incident
-        innocent = self.vehicles.index[self.vehicles.index.str.startswith("VINNOCENT")]
+        innocent = self.innocent_vehicles
         seen = (~organised) & (rng.random(n) < 0.002)
         frame.loc[seen, "vehicle_id"] = [innocent[int(rng.integers(len(innocent)))] for _ in range(int(seen.sum()))]
         return frame
+
+    def _remember_people(self, people: pd.DataFrame) -> None:
+        for p in people.itertuples(index=False):
+            self.people[p.person_id] = p
 
     def _force_source(self, force_code: str) -> SourceFormat:
         return FORCE_SOURCE_OVERRIDES.get(force_code, DEFAULT_FORCE_SOURCE)
@@ -243,7 +253,7 @@ class _WorldGenerator:
         name_style = ex.NAME_STYLE.get(fmt.name, "first_last")
         offenders = []
         for position, person_id in enumerate(r.offenders):
-            person = self.people.loc[person_id]
+            person = self.people[person_id]
             name, name_flags = ex.written_name(person.forename, person.surname, name_style, self.noise_rng, rates)
             dob, dob_flags = ex.written_dob(person.dob, fmt.date_format, self.noise_rng, rates)
             offenders.append({"person_id": person_id, "position": position, "name": name, "dob": dob,
@@ -254,7 +264,7 @@ class _WorldGenerator:
                               "noise": name_flags + dob_flags})
         vehicle = None
         if isinstance(r.vehicle_id, str) and (r.kind != "group" or rng.random() < 0.6):
-            v = self.vehicles.loc[r.vehicle_id]
+            v = self.vehicles[r.vehicle_id]
             vrm, vrm_flags = ex.written_vrm(v.vrm, self.noise_rng, rates)
             vehicle = {"vehicle_id": r.vehicle_id, "vrm": vrm, "true_vrm": v.vrm, "make": v.make,
                        "colour": v.colour, "noise": vrm_flags}
@@ -396,9 +406,9 @@ class _WorldGenerator:
                 seen_vehicle_rows.add((index, file_name))
                 vehicle_rows.append({**base, "vehicle_id": veh["vehicle_id"], "written_vrm": veh["vrm"],
                                      "true_vrm": veh["true_vrm"], "noise": ";".join(veh["noise"])})
-        self.truth.append("referral_rows", referral_rows)
-        self.truth.append("person_mentions", person_rows)
-        self.truth.append("vehicle_mentions", vehicle_rows)
+        self.truth_buffer["referral_rows"] += referral_rows
+        self.truth_buffer["person_mentions"] += person_rows
+        self.truth_buffer["vehicle_mentions"] += vehicle_rows
 
     # ------------------------------------------------------------------ manifest
     def _manifest(self, groups: pd.DataFrame) -> dict:

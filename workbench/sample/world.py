@@ -98,7 +98,7 @@ def build_stores(spec: WorldSpec, places: pd.DataFrame) -> pd.DataFrame:
     town_factor = {t: rng.gamma(3.0, 1 / 3.0) for t in sorted(places["town"].unique())}
     rows = []
     for code, name, sector, n_stores, report_rate, mean_loss, goods in vocab.CHAINS:
-        picks = rng.choice(len(places), size=n_stores, replace=False)
+        picks = _pick_lsoas(rng, places, n_stores, national=sector in ("supermarket", "pharmacy", "convenience"))
         used_names: set[str] = set()
         for i, idx in enumerate(sorted(picks)):
             place = places.iloc[idx]
@@ -120,6 +120,18 @@ def build_stores(spec: WorldSpec, places: pd.DataFrame) -> pd.DataFrame:
                 "report_rate": report_rate, "mean_loss": mean_loss, "goods": goods,
             })
     return pd.DataFrame(rows)
+
+
+def _pick_lsoas(rng: np.random.Generator, places: pd.DataFrame, n: int, national: bool) -> np.ndarray:
+    """LSOAs for a chain's stores: population-weighted (LSOAs hold similar populations); national
+    chains have at least one store in every force area."""
+    chosen: list[int] = []
+    if national:
+        for _, members in sorted(places.groupby("force_code").indices.items()):
+            chosen.append(int(rng.choice(members)))
+    rest = np.setdiff1d(np.arange(len(places)), chosen)
+    chosen += rng.choice(rest, size=n - len(chosen), replace=False).tolist()
+    return np.array(chosen)
 
 
 def _store_ref(code: str, i: int) -> str:
@@ -361,8 +373,11 @@ def background_month(spec: WorldSpec, month_index: int, n: int, stores: pd.DataF
     parent_of = rng.integers(0, n_parents, size=n_children) if n_parents else np.zeros(0, dtype=int)
     child_store = np.array([neighbours[s][rng.integers(len(neighbours[s]))] for s in store_idx[parent_of]],
                            dtype=int)
-    delay = (rng.exponential(NEAR_REPEAT_MEAN_DAYS, size=n_children) * 1440).astype(int) + 30
-    child_when = when[parent_of] + delay.astype("timedelta64[m]")
+    delay_days = np.floor(rng.exponential(NEAR_REPEAT_MEAN_DAYS, size=n_children)).astype(int)
+    child_day = (day[parent_of] + delay_days).astype("timedelta64[D]")
+    child_hour = rng.choice(24, size=n_children, p=HOUR_FACTOR / HOUR_FACTOR.sum())
+    child_when = (np.datetime64(m_start.isoformat(), "D") + child_day).astype("datetime64[m]") \
+        + (child_hour * 60 + rng.integers(0, 60, size=n_children)).astype("timedelta64[m]")
     child_when = np.minimum(child_when, np.datetime64(spec.end.isoformat(), "m"))
     frame = pd.DataFrame({
         "store_idx": np.concatenate([store_idx, child_store]),

@@ -1,0 +1,279 @@
+"""The synthetic sample world: determinism, realism, noise at the configured rates, ground truth kept apart."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from datetime import datetime
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from scipy.spatial import cKDTree
+
+from tests.conftest import REPO
+from workbench import config
+from workbench.sample.formats import SOURCE_FORMATS, BY_NAME
+from workbench.sample.generate import generate_world
+from workbench.sample.vocab import CHAINS, NICKNAMES
+from workbench.sample.world import to_km
+
+SEED, SCALE = 11, 0.3
+REAL_RETAILERS = ("tesco", "sainsbury", "asda", "morrisons", "boots", "superdrug", "co-op", "aldi", "lidl",
+                  "iceland", "waitrose", "marks", "primark", "currys", "argos", "wickes", "b&q", "poundland",
+                  "home bargains", "greggs", "lush", "next", "jd sports", "sports direct", "matalan")
+
+
+def _digest(root):
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    out = tmp_path_factory.mktemp("world")
+    manifest = generate_world(SEED, SCALE, out)
+    truth = {name: pd.read_parquet(out / "ground_truth" / f"{name}.parquet")
+             for name in ("incidents", "persons", "groups", "vehicles", "stores", "referral_rows",
+                          "person_mentions", "vehicle_mentions")}
+    return out, manifest, truth
+
+
+def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(world, tmp_path):
+    out, _, _ = world
+    again = tmp_path / "again"
+    generate_world(SEED, SCALE, again)
+    assert _digest(out) == _digest(again)
+    other = tmp_path / "other"
+    generate_world(SEED + 1, SCALE, other)
+    differing = [k for k, v in _digest(other).items() if _digest(out).get(k) != v]
+    assert "extracts/brightmart_incidents.csv" in differing
+
+
+def test_manifest_counts_match_the_files(world):
+    out, manifest, truth = world
+    assert manifest["incidents"] == len(truth["incidents"]) == truth["incidents"].world_incident_id.max()
+    assert abs(manifest["incidents"] - SCALE * config.get("sample.incidents_per_scale")) < 0.02 * manifest["incidents"]
+    for source in manifest["sources"]:
+        assert source["rows"] == (truth["referral_rows"].source_name == source["name"]).sum()
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((out / "extracts" / name).read_bytes()).hexdigest() == digest
+
+
+def test_stores_chains_and_forces(world):
+    _, manifest, truth = world
+    stores = truth["stores"]
+    assert len(stores) >= 2000 and stores.retailer_code.nunique() == 12 >= 12
+    assert stores.force_code.nunique() == 43
+    for _, name, *_ in CHAINS:
+        assert not any(real in name.lower() for real in REAL_RETAILERS), name
+    # real towns: every store town is a local authority name from the open LSOA data
+    places = pd.read_csv(REPO / "sample_data/geography/lsoa_centroids.csv.gz")
+    assert set(stores.town) <= set(places.town)
+
+
+def test_each_store_lies_in_its_true_force(world, shared_force_boundaries):
+    import geopandas as gpd
+    from workbench.reference import forces
+
+    _, _, truth = world
+    stores = truth["stores"]
+    areas = gpd.read_file(shared_force_boundaries).to_crs(27700)
+    areas["force_code"] = areas.PFA16CD.map(dict(zip(forces().ons_code, forces().force_code)))
+    points = gpd.GeoDataFrame(stores, geometry=gpd.points_from_xy(stores.longitude, stores.latitude), crs=4326).to_crs(27700)
+    joined = gpd.sjoin(points, areas[["force_code", "geometry"]], how="left", predicate="within",
+                       lsuffix="store", rsuffix="area")
+    wrong = joined[joined.force_code_store != joined.force_code_area]
+    # the reference is ultra-generalised: allow points near a border, but only there
+    assert len(wrong) <= 0.01 * len(stores)
+    by_code = areas.set_index("force_code").geometry
+    for row in wrong.itertuples():
+        assert by_code[row.force_code_store].distance(row.geometry) < 2000, row.store_id
+
+
+def test_seasonality_weekly_and_daily_rhythm(world):
+    _, _, truth = world
+    inc = truth["incidents"]
+    background = inc[inc.kind.isin(["background", "near_repeat"])]
+    per_day = background.groupby(background.occurred_at.dt.to_period("M")).size() / \
+        background.groupby(background.occurred_at.dt.to_period("M")).occurred_at.first().dt.days_in_month
+    december = per_day[[p.month == 12 for p in per_day.index]].mean()
+    others = per_day[[p.month not in (11, 12) for p in per_day.index]].mean()
+    assert december > 1.2 * others
+    weekday = background.occurred_at.dt.day_of_week.value_counts()
+    assert weekday[5] > 1.3 * weekday[6]                       # Saturday busier than Sunday
+    hours = background.occurred_at.dt.hour.value_counts()
+    assert hours.get(16, 0) > 2 * hours.get(8, 0) and hours.get(3, 0) < 0.01 * len(background)
+
+
+def test_store_heterogeneity_gives_real_hotspots(world):
+    _, _, truth = world
+    counts = truth["incidents"].query("kind == 'background'").store_id.value_counts()
+    counts = counts.reindex(truth["stores"].store_id, fill_value=0).sort_values(ascending=False)
+    top_decile_share = counts.iloc[: len(counts) // 10].sum() / counts.sum()
+    assert top_decile_share > 0.3      # a uniform world would give about 0.1
+
+
+def test_near_repeat_effect(world):
+    """Pairs close in space (<1 km) are over-represented among pairs close in time (<7 days): a Knox ratio."""
+    _, _, truth = world
+    inc = truth["incidents"].merge(truth["stores"][["store_id", "latitude", "longitude"]], on="store_id")
+    inc = inc[inc.kind.isin(["background", "near_repeat"])]
+    pairs = cKDTree(to_km(inc.latitude.values, inc.longitude.values)).query_pairs(1.0, output_type="ndarray")
+    days = inc.occurred_at.values.astype("datetime64[m]").astype(np.int64) / 1440
+    observed = np.sum(np.abs(days[pairs[:, 0]] - days[pairs[:, 1]]) <= 7)
+    rng = np.random.default_rng(0)
+    shuffled = [np.sum(np.abs(s[pairs[:, 0]] - s[pairs[:, 1]]) <= 7) for s in (rng.permutation(days) for _ in range(5))]
+    assert observed > 1.2 * np.mean(shuffled)
+
+
+def test_organised_groups_cross_forces_on_day_long_runs(world):
+    _, _, truth = world
+    groups, inc = truth["groups"], truth["incidents"]
+    assert len(groups) >= 10
+    grouped = inc[inc.kind == "group"]
+    forces_per_group = grouped.groupby("group_id").force_code.nunique()
+    assert set(forces_per_group.index) == set(groups.group_id)
+    assert (forces_per_group >= 3).all(), forces_per_group.to_dict()
+    runs = grouped.groupby("run_id").occurred_at.agg(["min", "max", "size"])
+    assert ((runs["max"] - runs["min"]) < pd.Timedelta(hours=16)).all() and (runs["size"] >= 4).all()
+    # escalating groups use more violence later in the period than earlier
+    escalating = grouped[grouped.group_id.isin(groups.loc[groups.escalates, "group_id"])]
+    midpoint = inc.occurred_at.min() + (inc.occurred_at.max() - inc.occurred_at.min()) / 2
+    assert escalating[escalating.occurred_at > midpoint].violence.mean() > \
+        2 * escalating[escalating.occurred_at <= midpoint].violence.mean()
+    # every group has a tactic signature used in its incidents
+    for g in groups.itertuples():
+        tactics = grouped.loc[grouped.group_id == g.group_id, "tactics"]
+        assert tactics.str.contains(g.methods.split(";")[0]).all()
+
+
+def test_people_include_juveniles_prolific_offenders_and_cloned_plates(world):
+    _, _, truth = world
+    persons, inc, vehicles = truth["persons"], truth["incidents"], truth["vehicles"]
+    assert (persons.kind == "prolific_juvenile").sum() > 0
+    prolific_ids = set(persons.loc[persons.kind.str.startswith("prolific"), "person_id"])
+    per_offender = inc[inc.kind == "prolific"].offender_ids.value_counts()
+    assert per_offender[per_offender.index.isin(prolific_ids)].median() >= 10
+    cloned = vehicles.dropna(subset=["cloned_from"])
+    assert len(cloned) >= 1
+    for v in cloned.itertuples():
+        assert vehicles.set_index("vehicle_id").loc[v.cloned_from, "vrm"] == v.vrm
+
+
+def test_each_source_writes_its_own_format(world):
+    out, _, _ = world
+    ext = out / "extracts"
+    headers_seen = set()
+    for fmt in SOURCE_FORMATS:
+        path = ext / fmt.file_name
+        assert path.exists(), path
+        headers = [h for h, _ in fmt.columns]
+        if fmt.file_type == "csv":
+            raw = path.read_bytes()
+            assert raw.startswith(b"\xef\xbb\xbf") == (fmt.encoding == "utf-8-sig")
+            text = raw.decode(fmt.encoding)
+            first = next(csv.reader(io.StringIO(text), delimiter=fmt.delimiter))
+            assert first == headers
+        elif fmt.file_type == "xlsx":
+            sheet = openpyxl.load_workbook(path, read_only=True).active
+            assert [c.value for c in next(sheet.iter_rows(max_row=1))] == headers
+        elif fmt.file_type == "jsonl":
+            first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+            assert list(first) == headers
+        else:
+            records = json.loads(path.read_text(encoding="utf-8"))
+            assert list(records[0]) == headers
+        headers_seen.add(tuple(headers))
+    assert len(headers_seen) == len(SOURCE_FORMATS)          # no two sources share a layout
+    assert "£" in (ext / "valueden_export.csv").read_bytes().decode("cp1252")
+
+
+def _rate(flags: pd.Series, flag: str) -> float:
+    return flags.str.split(";").map(lambda f: flag in f).mean()
+
+
+def _close(observed: float, expected: float, n: int) -> bool:
+    return abs(observed - expected) <= 4 * np.sqrt(expected * (1 - expected) / n) + 0.002
+
+
+def test_noise_rates_are_as_configured(world):
+    _, manifest, truth = world
+    rates = config.get("sample.noise")
+    assert manifest["noise_rates"] == rates
+    people = truth["person_mentions"]
+    assert _close(_rate(people.noise, "name_misspelt"), rates["name_misspelt"], len(people))
+    has_nick = people[people.true_forename.isin(NICKNAMES)]
+    assert _close(_rate(has_nick.noise, "name_alias"), rates["name_alias"], len(has_nick))
+    assert _close(_rate(people.noise, "dob_omitted"), rates["dob_omitted"], len(people))
+    dates = pd.to_datetime(people.true_dob)
+    swappable = people[(dates.dt.day <= 12) & (dates.dt.day != dates.dt.month) & ~people.noise.str.contains("dob_omitted")]
+    assert _close(_rate(swappable.noise, "dob_day_month_swapped"), rates["dob_day_month_swapped"] * (1 - 0), len(swappable))
+    vehicles = truth["vehicle_mentions"]
+    assert _close(_rate(vehicles.noise, "vrm_partial"), rates["vrm_partial"], len(vehicles))
+    rows = truth["referral_rows"].merge(truth["incidents"][["world_incident_id", "crime_number"]], on="world_incident_id")
+    retail = rows[rows.source_name.str.startswith("retailer") & rows.crime_number.ne("") & ~rows.resubmission]
+    first_rows = retail.drop_duplicates(["source_name", "world_incident_id"])
+    assert _close(_rate(first_rows.noise, "crime_number_omitted"), rates["crime_number_omitted"], len(first_rows))
+
+
+def test_noise_flags_match_what_was_written(world):
+    """The truth's flags describe the files: a swapped DOB really is swapped, a clean one really is clean."""
+    _, _, truth = world
+    people = truth["person_mentions"]
+    for row in people.sample(400, random_state=1).itertuples():
+        fmt = BY_NAME[row.source_name]
+        if "dob_omitted" in row.noise:
+            assert row.written_dob == ""
+            continue
+        written = datetime.strptime(row.written_dob, fmt.date_format).date()
+        if "dob_day_month_swapped" in row.noise:
+            assert (written.day, written.month) == (row.true_dob.month, row.true_dob.day)
+        else:
+            assert written == row.true_dob
+        if not row.noise or row.noise in ("dob_day_month_swapped",):
+            assert row.true_surname.lower() in row.written_name.lower()
+    vehicles = truth["vehicle_mentions"]
+    clean = vehicles[vehicles.noise == ""]
+    assert (clean.written_vrm.str.upper().str.replace(" ", "") == clean.true_vrm.str.replace(" ", "")).all()
+    misread = vehicles[vehicles.noise == "vrm_misread"]
+    assert len(misread) and (misread.written_vrm.str.upper().str.replace(" ", "")
+                             != misread.true_vrm.str.replace(" ", "")).all()
+
+
+def test_written_rows_are_where_the_truth_says(world):
+    out, _, truth = world
+    people = truth["person_mentions"]
+    fmt = BY_NAME["retailer_pillbox"]
+    rows = list(csv.reader(io.StringIO((out / "extracts" / fmt.file_name).read_text(encoding=fmt.encoding)),
+                           delimiter=fmt.delimiter))
+    name_col = [h for h, f in fmt.columns].index("Offender Name")
+    mine = people[people.source_name == fmt.name].head(200)
+    assert len(mine) > 50
+    for m in mine.itertuples():
+        assert rows[m.row_number][name_col] == m.written_name
+
+
+def test_same_incident_referred_by_retailer_and_force_and_other_noise_present(world):
+    _, _, truth = world
+    rows = truth["referral_rows"]
+    by_incident = rows.groupby("world_incident_id").source_name.agg(
+        lambda s: {"retailer" if n.startswith("retailer") else "force" for n in s})
+    assert (by_incident.map(len) == 2).sum() > 50
+    assert rows.noise.str.contains("postcode_malformed").sum() > 0
+    assert rows.resubmission.sum() > 0
+    assert truth["incidents"].crime_number.eq("").sum() > 0
+
+
+def test_ground_truth_is_kept_apart_from_extracts_and_the_library(world):
+    out, _, _ = world
+    assert not any("ground_truth" in str(p) for p in (out / "extracts").rglob("*"))
+    for fmt in SOURCE_FORMATS:
+        assert not {"person_id", "group_id", "world_incident_id"} & {f for _, f in fmt.columns}
+    reads_truth = re.compile(r"(read_\w+|open|connect|load)\([^)]*ground_truth")
+    readers = [p for p in (REPO / "workbench").rglob("*.py") if reads_truth.search(p.read_text())]
+    assert readers == []
+    assert reads_truth.search('pd.read_parquet(out / "ground_truth" / "x.parquet")')

@@ -1,0 +1,128 @@
+"""The DuckDB store: migrations from empty and from the previous version, reference data, audit, queries."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from workbench import queries
+from workbench.errors import StoreError, WorkbenchError
+from workbench.store import latest_version, open_store
+
+CANONICAL_TABLES = {
+    "forces", "force_aliases", "tactics", "tactic_synonyms", "retailers", "stores", "ingest_batches", "referrals",
+    "incidents", "referral_incidents", "person_mentions", "vehicle_mentions", "evidence_items", "incident_tactics",
+    "quarantine", "validation_flags", "audit_log", "postcodes", "schema_migrations",
+}
+
+
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def test_migrates_empty_database_to_latest(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with open_store(path) as store:
+        assert store.schema_version() == latest_version() >= 2
+        assert CANONICAL_TABLES <= _tables(store.con)
+        applied = store.con.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+        assert [v for (v,) in applied] == list(range(1, latest_version() + 1))
+        assert store.sql("SELECT count(*) AS n FROM audit_log WHERE action = 'migrate'").n[0] == 1
+    # a real file on disk that a plain DuckDB connection can read
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT count(*) FROM forces WHERE territorial").fetchone()[0] == 43
+    con.close()
+
+
+def test_migrates_previous_version_and_keeps_rows(tmp_path):
+    path = tmp_path / "v1.duckdb"
+    store = open_store(path, migrate=False)
+    store.migrate(target=1)
+    assert store.schema_version() == 1
+    store.con.execute("INSERT INTO stores (store_id, retailer_id, store_ref, name, latitude, longitude, force_code)"
+                      " VALUES ('BRM-0100', 'BRM', '0100', 'Brightmart Leeds', 53.8, -1.55, '13')")
+    store.con.execute("INSERT INTO incidents (crime_number, force_code, store_id) VALUES ('13/1/24', '13', 'BRM-0100')")
+    assert "lsoa_code" not in store.sql("SELECT * FROM stores").columns
+    store.close()
+
+    with open_store(path) as upgraded:
+        assert upgraded.schema_version() == latest_version()
+        stores = upgraded.sql("SELECT store_id, name, lsoa_code, h3_r8 FROM stores")
+        assert stores.store_id.tolist() == ["BRM-0100"] and stores.name.tolist() == ["Brightmart Leeds"]
+        assert stores.lsoa_code.isna().all() and stores.h3_r8.isna().all()
+        assert upgraded.sql("SELECT crime_number, force_mismatch FROM incidents").crime_number.tolist() == ["13/1/24"]
+
+
+def test_reopening_is_idempotent(tmp_path):
+    path = tmp_path / "again.duckdb"
+    open_store(path).close()
+    with open_store(path) as store:
+        assert store.sql("SELECT count(*) AS n FROM forces").n[0] == 46
+        assert store.sql("SELECT count(*) AS n FROM schema_migrations").n[0] == latest_version()
+        assert store.sql("SELECT count(*) AS n FROM audit_log WHERE action = 'migrate'").n[0] == 1
+
+
+def test_refuses_database_from_a_newer_workbench(tmp_path):
+    path = tmp_path / "future.duckdb"
+    with open_store(path) as store:
+        store.con.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x', now())")
+    with pytest.raises(StoreError, match="newer than this workbench"):
+        open_store(path)
+
+
+def test_failed_migration_rolls_back(tmp_path, monkeypatch):
+    import workbench.store as store_module
+
+    real_latest = latest_version()
+    bad = tmp_path / "migrations"
+    bad.mkdir()
+    for version, name, path in store_module.migrations():
+        (bad / path.name).write_text(path.read_text())
+    (bad / "9000_broken.sql").write_text("CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;")
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", bad)
+    with pytest.raises(StoreError, match="9000_broken.sql"):
+        open_store(tmp_path / "broken.duckdb")
+    con = duckdb.connect(str(tmp_path / "broken.duckdb"))
+    assert "half_done" not in _tables(con)
+    assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == real_latest
+    con.close()
+
+
+def test_read_only_open_of_missing_database_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="does not exist"):
+        open_store(tmp_path / "absent.duckdb", read_only=True)
+
+
+def test_audit_records_user_action_and_details(tmp_store):
+    tmp_store.audit("export", "out/maps/forces.html", {"rows": 3})
+    row = tmp_store.sql("SELECT os_user, action, object, details FROM audit_log WHERE action = 'export'").iloc[0]
+    assert row.os_user and row.object == "out/maps/forces.html" and '"rows": 3' in row.details
+
+
+def test_every_query_file_has_a_valid_header():
+    names = queries.available()
+    assert "table_row_counts" in names
+    for name in names:
+        q = queries.load(name)
+        assert q.purpose, name
+
+
+def test_query_parameters_are_checked_by_name(tmp_store):
+    with pytest.raises(WorkbenchError, match="unexpected parameters"):
+        tmp_store.query("table_row_counts", force="13")
+
+
+def test_query_header_must_declare_what_the_sql_uses():
+    with pytest.raises(WorkbenchError, match="declares"):
+        queries._parse_header("x", "-- purpose: p\n-- params: a VARCHAR\nSELECT $a, $b")
+    with pytest.raises(WorkbenchError, match="no query named"):
+        queries.load("../etc/passwd")
+
+
+def test_force_aliases_resolve_names_codes_and_aliases():
+    from workbench.reference import resolve_force
+
+    assert resolve_force("Avon & Somerset Constabulary") == "52"
+    assert resolve_force("GMP") == "06"
+    assert resolve_force("1") == "01" and resolve_force("E23000010") == "13"
+    assert resolve_force("Heddlu Gwent") == "61"
+    assert resolve_force("Narnia Constabulary") is None
