@@ -78,4 +78,4 @@ def test_usage_errors_from_the_installed_command_exit_non_zero():
                             capture_output=True, text=True, stdin=subprocess.DEVNULL,
                             env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "Invalid value" in result.stderr and "lots" in result.stderr
+    assert "Invalid value for '--scale'" in result.stderr
