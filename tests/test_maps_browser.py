@@ -91,7 +91,9 @@ def test_national_force_map_offline(populated_store, tmp_path, chromium_path):
         assert box
         texts = page.evaluate("""() => Array.from(document.querySelectorAll('.leaflet-overlay-pane svg path'))
             .map(p => p.getAttribute('fill'))""")
-        return {"fills": texts}
+        rows = page.evaluate("""() => Array.from(document.querySelectorAll('#wb-table tr'))
+            .map(r => [r.cells[0].innerText, r.cells[1].innerText])""")
+        return {"fills": texts, "table": rows}
 
     state, attempted, console_errors, page_errors = _open_offline(chromium_path, out, hover_leeds)
     assert attempted == [] and console_errors == [] and page_errors == []
@@ -100,6 +102,10 @@ def test_national_force_map_offline(populated_store, tmp_path, chromium_path):
     assert " ".join(state["attribution"].split()) == geography.ATTRIBUTION
     # four forces have referrals: coloured differently from the zero forces
     assert sum(f != maps.ZERO_COLOUR for f in state["fills"]) == 4
+    # every force listed with its count: Cardiff store 3x3=9 incidents, City 4x3=12 placed in the City
+    table = dict(state["table"])
+    assert len(table) == 43
+    assert table["City of London"] == "12" and table["South Wales"] == "9" and table["Cumbria"] == "0"
     png = out.with_suffix(".png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image

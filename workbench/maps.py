@@ -39,7 +39,7 @@ from workbench.errors import WorkbenchError
 
 LOCK_FILE = Path(__file__).resolve().parent / "maps_assets.lock.json"
 ENGLAND_WALES_BOUNDS = [[49.85, -6.45], [55.82, 1.8]]
-PALETTE = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]  # sequential oranges
+PALETTE = ["#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]  # sequential oranges
 ZERO_COLOUR = "#f0f0f0"
 DISPLAY_SIMPLIFY_M = 100
 LSOA_OUTLINE_LIMIT = 8000     # LSOA outlines are drawn for maps of up to this many LSOAs (size bound)
@@ -186,6 +186,7 @@ class ForceMap:
         self.subtitle = subtitle
         self.geo_dir = geo_dir
         self.legend_html = ""
+        self.table_html = ""
         self.notes: list[str] = []
         self.map = folium.Map(location=[52.6, -1.9], zoom_start=6, tiles=None, max_zoom=18, min_zoom=5,
                               control_scale=True, prefer_canvas=False)
@@ -305,6 +306,11 @@ class ForceMap:
         layer.add_to(self.map)
         return layer
 
+    def add_table(self, title: str, rows: list[tuple[str, str]]) -> None:
+        """A side panel listing label/value pairs (e.g. every force with its count), escaped."""
+        body = "".join(f"<tr><td>{esc(label)}</td><td class=\"wb-num\">{esc(value)}</td></tr>" for label, value in rows)
+        self.table_html = f'<div class="wb-legend-title">{esc(title)}</div><table>{body}</table>'
+
     # -- page furniture ---------------------------------------------------------------------------
     def _legend(self, label: str, breaks: list[float]) -> str:
         palette = PALETTE[-len(breaks):] if breaks and len(breaks) < len(PALETTE) else PALETTE
@@ -332,12 +338,16 @@ class ForceMap:
   .wb-legend {{top: 34px; right: 10px;}} .wb-legend-title {{font-weight: bold; margin-bottom: 3px;}}
   .wb-swatch {{display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
     border: 1px solid #999;}}
+  .wb-table {{top: 112px; left: 10px; max-height: calc(100% - 200px); overflow-y: auto; font-size: 11px;}}
+  .wb-table table {{border-collapse: collapse;}} .wb-table td {{padding: 0 4px; line-height: 1.25;}}
+  .wb-num {{text-align: right;}}
   .wb-attribution {{bottom: 30px; left: 10px; right: 10px; font-size: 11px; color: #222;}}
   .leaflet-top {{top: 28px;}} .leaflet-bottom {{bottom: 64px;}}
 </style>
 <div class="wb-marking wb-marking-top" id="wb-marking-top">{marking}</div>
 <div class="wb-panel wb-title" id="wb-title"><h1>{esc(self.title)}</h1>{subtitle}{notes}</div>
 {f'<div class="wb-panel wb-legend" id="wb-legend">{self.legend_html}</div>' if self.legend_html else ''}
+{f'<div class="wb-panel wb-table" id="wb-table">{self.table_html}</div>' if self.table_html else ''}
 <div class="wb-panel wb-attribution" id="wb-attribution">{esc(geography.ATTRIBUTION)}</div>
 <div class="wb-marking wb-marking-bottom" id="wb-marking-bottom">{marking}</div>
 """
@@ -439,6 +449,8 @@ def national_force_map(store, out: str | Path, png: bool = True, title: str | No
                            referral_n=counts["referrals"].map("{:,}".format))
     fm.add_force_choropleth(counts, value="value", label="Referred incidents",
                             extra={"referral_n": "Referrals", "mismatches": "Stated force differs"})
+    ranked = counts.sort_values(["incidents", "force_name"], ascending=[False, True])
+    fm.add_table("Referred incidents by force", [(r.force_name, f"{int(r.incidents):,}") for r in ranked.itertuples()])
     result = fm.save(out, png=png)
     result.update({"forces": int(len(counts)), "forces_affected": affected, "incidents": total})
     return result
