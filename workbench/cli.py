@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "workbench.commands.store_cmds",
     "workbench.commands.sample_cmds",
     "workbench.commands.geo_cmds",
+    "workbench.commands.ingest_cmds",
 )
 
 app = typer.Typer(

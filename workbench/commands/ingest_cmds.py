@@ -1,0 +1,134 @@
+"""`workbench ingest`, `workbench validate` and `workbench quarantine list|show|export`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from workbench.commands.common import DbOption, JsonOption, emit_json, print_table
+from workbench.errors import WorkbenchError
+from workbench.store import open_store
+
+quarantine_app = typer.Typer(help="Rows held back by validation: list, show, export for correction.",
+                             no_args_is_help=True)
+SourceOption = typer.Option(None, "--source", help="Source mapping name (default: detected from the header).")
+
+
+def _counts_line(r: dict) -> str:
+    if r.get("status") == "failed":
+        return f"{Path(r['file']).name}: FAILED - {r['error']}"
+    if r.get("status") == "no-op":
+        return f"{Path(r['file']).name}: unchanged (identical content already ingested in batch {r['same_as_batch']})"
+    head = (f"{Path(r['file']).name} -> " + (f"batch {r['batch_id']}" if r.get("batch_id") else "dry run")
+            + f" ({r['source']}): read {r['rows_read']}, accepted {r['rows_accepted']}, "
+              f"quarantined {r['rows_quarantined']}")
+    if r.get("duplicates_merged") is not None:
+        head += f", duplicates merged {r['duplicates_merged']}"
+    if r.get("referral_versions_superseded"):
+        head += f", superseded versions {r['referral_versions_superseded']}"
+    if r.get("quarantine_resolved"):
+        head += f", quarantine resolved {r['quarantine_resolved']}"
+    parts = [head]
+    if r.get("errors_by_rule"):
+        parts.append("  errors: " + ", ".join(f"{k} {v}" for k, v in r["errors_by_rule"].items()))
+    if r.get("warnings_by_rule"):
+        parts.append("  warnings: " + ", ".join(f"{k} {v}" for k, v in r["warnings_by_rule"].items()))
+    if r.get("missing_columns"):
+        parts.append("  missing columns: " + ", ".join(r["missing_columns"]))
+    return "\n".join(parts)
+
+
+def ingest(paths: List[Path] = typer.Argument(..., help="Files or directories of extracts."),
+           source: Optional[str] = SourceOption, db: Optional[Path] = DbOption,
+           json_out: bool = JsonOption) -> None:
+    """Ingest extracts into the store: one batch (one transaction) per file, with a batch report."""
+    from workbench.ingest.pipeline import ingest_paths
+
+    with open_store(db) as store:
+        reports = ingest_paths(store, paths, source=source)
+    failed = [r for r in reports if r.get("status") == "failed"]
+    if json_out:
+        emit_json({"batches": reports})
+    else:
+        for r in reports:
+            if r.get("status") != "failed":
+                typer.echo(_counts_line(r))
+    for r in failed:
+        typer.echo(f"error: {r['error']}", err=True)
+    if failed:
+        raise typer.Exit(2)
+
+
+def validate(path: Path = typer.Argument(..., help="The extract to check."),
+             source: Optional[str] = SourceOption, db: Optional[Path] = DbOption,
+             json_out: bool = JsonOption) -> None:
+    """Dry run: the same checks and report as ingest, nothing written. Exit 1 when rows would be quarantined."""
+    from workbench.ingest.pipeline import validate_file
+
+    with open_store(db) as store:
+        report = validate_file(store, path, source=source)
+    emit_json(report) if json_out else typer.echo(_counts_line(report))
+    if report["rows_quarantined"]:
+        raise typer.Exit(1)
+
+
+@quarantine_app.command("list")
+def q_list(source: Optional[str] = typer.Option(None, "--source"),
+           status: str = typer.Option("open", "--status", help="open (includes exported) | exported | resolved | all"),
+           batch: Optional[int] = typer.Option(None, "--batch"), db: Optional[Path] = DbOption,
+           json_out: bool = JsonOption) -> None:
+    """Quarantined rows with the rules they broke."""
+    from workbench.ingest import quarantine
+
+    if status not in ("open", "exported", "resolved", "all"):
+        raise WorkbenchError(f"--status must be open, exported, resolved or all (got {status!r})")
+    with open_store(db, read_only=True) as store:
+        frame = quarantine.list_entries(store, source, None if status == "all" else status, batch)
+    rows = frame.to_dict(orient="records")
+    if json_out:
+        emit_json({"entries": rows})
+    else:
+        print_table(f"quarantine ({status})", rows[:200])
+        if len(rows) > 200:
+            typer.echo(f"... {len(rows) - 200} more (use --json or quarantine export)")
+
+
+@quarantine_app.command("show")
+def q_show(quarantine_id: int = typer.Argument(...), db: Optional[Path] = DbOption,
+           json_out: bool = JsonOption) -> None:
+    """One quarantined row: its raw values as read and every reason."""
+    from workbench.ingest import quarantine
+
+    with open_store(db, read_only=True) as store:
+        entry = quarantine.show(store, quarantine_id)
+    if json_out:
+        emit_json(entry)
+        return
+    typer.echo(f"quarantine {entry['quarantine_id']}: {entry['source_file']} row {entry['row_number']} "
+                  f"({entry['source_name']}, batch {entry['batch_id']}, {entry['status']})")
+    for reason in entry["reasons"]:
+        typer.echo(f"  {reason['severity']} {reason['rule']}: {reason['message']}"
+                      + (f" [{reason['field']} = {reason['value']}]" if reason.get("value") else ""))
+    raw = entry["raw"]
+    for key, value in (raw.items() if isinstance(raw, dict) else [("row", raw)]):
+        typer.echo(f"    {key}: {value!r}")
+
+
+@quarantine_app.command("export")
+def q_export(out: Path = typer.Option(..., "--out", help="File to write (.csv, .xlsx or .jsonl)."),
+             source: Optional[str] = typer.Option(None, "--source"), batch: Optional[int] = typer.Option(None, "--batch"),
+             db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """Write open rows in the source's own layout plus a reasons column, to correct and re-submit."""
+    from workbench.ingest import quarantine
+
+    with open_store(db) as store:
+        result = quarantine.export(store, out, source=source, batch_id=batch)
+    emit_json(result) if json_out else typer.echo(
+        f"wrote {result['rows']} quarantined rows of {result['source']} to {result['file']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("validate")(validate)
+    app.add_typer(quarantine_app, name="quarantine")

@@ -1,0 +1,471 @@
+"""Write a validated file into the canonical tables (inside the caller's transaction).
+
+Referrals are grouped by (referral reference, received time): a group is one version of a referral.
+A group whose content matches an existing version is unchanged; otherwise it is inserted as a new
+version and the source's versions of that reference are re-ordered by received time, the latest
+current and each earlier one pointing at its successor (superseded_by). Incidents are deduplicated
+against the store by (normalised crime number, force), else same store within 60 minutes with a
+matching value or offender count; every referral that mentions an incident is kept in
+referral_incidents (provenance).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from workbench import config, reference
+from workbench.ingest.mapping import Mapping
+
+GROUP_KEY = "ref || chr(31) || coalesce(received_at, '')"
+_CANON_HASH_FIELDS = ("referral_ref", "received_at", "referrer", "grading", "source_evaluation",
+                      "intelligence_assessment", "handling_code", "handling_conditions", "incident_ref", "store_ref",
+                      "store_name", "address", "postcode", "latitude", "longitude", "force", "crime_number",
+                      "occurred_at", "occurred_date", "occurred_time", "offence_type", "value_gbp", "offenders_count",
+                      "violence", "detained", "tactics", "narrative", "offender_names", "offender_dobs",
+                      "offender_genders", "offender_name", "offender_dob", "offender_gender", "offender_description",
+                      "offender_role", "vrm", "vehicle_make", "vehicle_colour", "cctv", "dems_ref", "still_ref",
+                      "offenders", "vehicles", "location", "evidence", "grading_object")
+VRM_CLASS_SQL = """CASE
+    WHEN vrm_norm IS NULL OR vrm_norm = '' THEN NULL
+    WHEN regexp_matches(vrm_norm, '[?*_]') OR length(vrm_norm) < 4 THEN 'partial'
+    WHEN regexp_full_match(vrm_norm, '[A-Z]{2}[0-9]{2}[A-Z]{3}') THEN 'current'
+    WHEN regexp_full_match(vrm_norm, '[A-Z][0-9]{1,3}[A-Z]{3}') THEN 'prefix'
+    WHEN regexp_full_match(vrm_norm, '[A-Z]{3}[0-9]{1,3}[A-Z]') THEN 'suffix'
+    WHEN regexp_full_match(vrm_norm, '[A-Z]{1,3}[0-9]{1,4}|[0-9]{1,4}[A-Z]{1,3}') THEN 'dateless'
+    ELSE 'unknown' END"""
+_EVIDENCE_KINDS = ("CCTV", "STILL", "DEMS", "BWV")
+
+
+def _date_regex(fmt: str) -> str:
+    """A regex finding dates written in strftime format `fmt` (to pull DOBs out of a joined list)."""
+    out, i = [], 0
+    tokens = {"d": r"\d{1,2}", "m": r"\d{1,2}", "Y": r"\d{4}", "y": r"\d{2}", "b": r"[A-Za-z]{3}",
+              "B": r"[A-Za-z]+", "H": r"\d{1,2}", "M": r"\d{2}", "S": r"\d{2}"}
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            out.append(tokens.get(fmt[i + 1], r"\S+"))
+            i += 2
+        else:
+            out.append("\\" + fmt[i] if not fmt[i].isalnum() else fmt[i])
+            i += 1
+    return "".join(out)
+
+
+def _tactic_map(con, mapping: Mapping) -> None:
+    """Match each distinct tactics value to controlled codes in Python (small residue), as table tmap."""
+    codes = set(reference.tactics()["tactic_code"])
+    synonyms = reference.tactic_synonyms()
+    by_length = sorted(synonyms, key=len, reverse=True)
+    values = [r[0] for r in con.execute("SELECT DISTINCT tactics FROM acc WHERE tactics IS NOT NULL").fetchall()]
+    seps = {mapping.multi_sep, mapping.multi_sep.strip() or mapping.multi_sep, ";", ",", "|", "/", "+"}
+    rows = []
+    for value in values:
+        parts = [value]
+        for sep in seps:
+            if sep:
+                parts = [piece for part in parts for piece in part.split(sep)]
+        for part in parts:
+            token = part.strip()
+            if not token:
+                continue
+            found = []
+            if token.upper() in codes:
+                found = [token.upper()]
+            else:
+                norm = reference.normalise_label(token)
+                if norm in synonyms:
+                    found = [synonyms[norm]]
+                elif mapping.tactics == "text" and norm:
+                    padded = f" {norm} "
+                    for syn in by_length:
+                        if f" {syn} " in padded:
+                            found.append(synonyms[syn])
+                            padded = padded.replace(f" {syn} ", " ")
+            if found:
+                rows += [(value, code, token) for code in dict.fromkeys(found)]
+            else:
+                rows.append((value, "UNKNOWN", token))
+    frame = pd.DataFrame(rows, columns=["raw", "tactic_code", "token"]).astype(object)
+    con.execute("DROP TABLE IF EXISTS tmap")
+    con.register("_tmap_df", frame)
+    con.execute("CREATE TEMP TABLE tmap AS SELECT DISTINCT raw::VARCHAR raw, tactic_code::VARCHAR tactic_code, "
+                "token::VARCHAR token FROM _tmap_df")
+    con.unregister("_tmap_df")
+
+
+def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_notes: list) -> dict:
+    """Insert accepted rows (table acc) as referrals, incidents, mentions, tactics and flags."""
+    src = {"src": mapping.name, "batch": batch_id}
+    hash_expr = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce({f}, '')" for f in _CANON_HASH_FIELDS) + "))"
+    review_years = int((config.get("mopi.review_period_years", {}) or {}).get("group_3", 6))
+    con.execute("DROP TABLE IF EXISTS grp")
+    con.execute(f"""
+      CREATE TEMP TABLE grp AS
+      SELECT {GROUP_KEY} AS gkey, any_value(ref) AS ref, min(_row) AS first_row,
+             coalesce(arg_min(received_ts, _row), $now) AS received_ts,
+             arg_min(referrer, _row) AS referrer,
+             arg_min(CASE WHEN grading_scheme = '5x5x5' THEN '5x5x5' WHEN se_final IS NOT NULL OR ia_final IS NOT NULL
+                        OR hc_final IS NOT NULL THEN '3x5x2' END, _row) AS grading_scheme,
+             arg_min(se_final, _row) AS se, arg_min(nullif(ia_final, ''), _row) AS ia,
+             arg_min(hc_final, _row) AS hc, arg_min(handling_conditions, _row) AS hcond,
+             md5(string_agg({hash_expr}, '' ORDER BY _row)) AS content_hash
+      FROM acc GROUP BY ALL
+    """.replace("GROUP BY ALL", "GROUP BY 1"), {"now": now})
+    con.execute("""
+      ALTER TABLE grp ADD COLUMN status VARCHAR;
+      UPDATE grp SET status = CASE WHEN EXISTS (SELECT 1 FROM referrals r WHERE r.source_name = $src
+          AND r.source_ref = grp.ref AND r.content_hash = grp.content_hash) THEN 'unchanged'
+          WHEN EXISTS (SELECT 1 FROM referrals r WHERE r.source_name = $src AND r.source_ref = grp.ref)
+          THEN 'revised' ELSE 'new' END;
+    """, {"src": mapping.name})
+    con.execute("""
+      INSERT INTO referrals (batch_id, source_name, source_type, source_ref, source_row, version, is_current,
+          received_at, referrer, grading_scheme, source_evaluation, intelligence_assessment, handling_code,
+          handling_conditions, content_hash, review_due)
+      SELECT $batch, $src, $stype, g.ref, g.first_row,
+             coalesce(prev.maxv, 0) + row_number() OVER (PARTITION BY g.ref ORDER BY g.received_ts, g.first_row),
+             TRUE, g.received_ts, g.referrer, g.grading_scheme, g.se, g.ia, g.hc, g.hcond, g.content_hash,
+             (g.received_ts + to_years($years))::DATE
+      FROM grp g LEFT JOIN (SELECT source_ref, max(version) AS maxv FROM referrals WHERE source_name = $src
+                            GROUP BY source_ref) prev ON prev.source_ref = g.ref
+      WHERE g.status <> 'unchanged'
+    """, {**src, "stype": mapping.source_type, "years": review_years})
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE gid AS SELECT g.gkey, g.ref, r.referral_id FROM grp g
+      JOIN referrals r ON r.batch_id = $batch AND r.source_row = g.first_row AND r.source_name = $src
+    """, src)
+    # re-order the versions of every touched reference: latest received is current
+    con.execute("""
+      UPDATE referrals SET is_current = (x.nxt IS NULL), superseded_by = x.nxt
+      FROM (SELECT referral_id, lead(referral_id) OVER (PARTITION BY source_ref ORDER BY received_at, version) AS nxt
+            FROM referrals WHERE source_name = $src AND source_ref IN (SELECT ref FROM gid)) x
+      WHERE referrals.referral_id = x.referral_id
+        AND (referrals.is_current IS DISTINCT FROM (x.nxt IS NULL) OR referrals.superseded_by IS DISTINCT FROM x.nxt)
+    """, {"src": mapping.name})
+    # rows belonging to new versions
+    if mapping.shape == "offender":
+        ikey = ("min(a._row) OVER (PARTITION BY gid.referral_id, coalesce(a.incident_ref, a.crime_number_norm "
+                "|| '|' || coalesce(a.occurred_raw, '') || coalesce(a.store_ref, '')))")
+    else:
+        ikey = "a._row"
+    akey = "a.ref || chr(31) || coalesce(a.received_at, '')"
+    con.execute(f"""
+      CREATE OR REPLACE TEMP TABLE arow AS
+      SELECT a.*, gid.referral_id, {ikey} AS ikey
+      FROM acc a JOIN gid ON gid.gkey = {akey}
+    """)
+    # staged incidents
+    offenders_expr = ("coalesce(max(offenders_num), count(*) FILTER (WHERE offender_name IS NOT NULL))"
+                      if mapping.shape == "offender" else "max(offenders_num)")
+    con.execute(f"""
+      CREATE OR REPLACE TEMP TABLE si AS
+      SELECT ikey, any_value(referral_id) AS referral_id, any_value(ref) AS ref,
+        arg_min(coalesce(incident_ref, crime_number), _row) AS source_incident_ref,
+        arg_min(crime_number, _row) AS crime_number, arg_min(crime_number_norm, _row) AS crime_number_norm,
+        arg_min(force_code, _row) AS force_code, arg_min(store_id_final, _row) AS store_id,
+        arg_min(occurred_ts, _row) AS occurred_at,
+        coalesce(lower(arg_min(offence_type, _row)), $default_offence) AS offence_type,
+        arg_min(value_num, _row) AS value_gbp, {offenders_expr} AS offenders_count,
+        bool_or(violence_b) AS violence, bool_or(detained_b) AS detained,
+        arg_min(coalesce(lat_ok, pc_lat, st_lat), _row) AS latitude,
+        arg_min(coalesce(lon_ok, pc_lon, st_lon), _row) AS longitude,
+        arg_min(coalesce(postcode, st_postcode), _row) AS postcode,
+        arg_min(nullif(concat_ws(', ', store_name, address), ''), _row) AS location_text,
+        arg_min(narrative, _row) AS narrative,
+        arg_min(tactics, _row) AS tactics
+      FROM arow GROUP BY ikey
+    """, {"default_offence": "shoplifting"})
+    # dedup: 1) crime number + force against the store
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_match AS
+      SELECT si.ikey, min(i.incident_id) AS incident_id, 'crime' AS how FROM si
+      JOIN incidents i ON i.crime_number_norm = si.crime_number_norm AND i.force_code = si.force_code
+      GROUP BY si.ikey
+    """)
+    # 2) same store, within the window, matching value or offender count
+    window = int(config.get("ingest.dedup_window_minutes", 60))
+    con.execute(f"""
+      INSERT INTO si_match
+      SELECT si.ikey, arg_min(i.incident_id, abs(epoch(i.occurred_at) - epoch(si.occurred_at))), 'store_time'
+      FROM si JOIN incidents i ON i.store_id = si.store_id
+        AND i.occurred_at BETWEEN si.occurred_at - INTERVAL {window} MINUTE AND si.occurred_at + INTERVAL {window} MINUTE
+        AND (i.value_gbp = si.value_gbp OR i.offenders_count = si.offenders_count)
+      WHERE si.ikey NOT IN (SELECT ikey FROM si_match) AND si.store_id IS NOT NULL
+      GROUP BY si.ikey
+    """)
+    # 3) new incidents: one per crime key (or per staged incident without one) in this batch
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_new AS
+      SELECT dkey, min(ikey) AS rep, nextval('incident_id_seq') AS incident_id FROM (
+        SELECT ikey, CASE WHEN crime_number_norm IS NOT NULL AND force_code IS NOT NULL
+                          THEN crime_number_norm || '|' || force_code ELSE 'row:' || ikey END AS dkey
+        FROM si WHERE ikey NOT IN (SELECT ikey FROM si_match)) GROUP BY dkey
+    """)
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_map AS
+      SELECT m.ikey, m.incident_id, m.how FROM si_match m
+      UNION ALL
+      SELECT si.ikey, n.incident_id, CASE WHEN n.rep = si.ikey THEN 'new' ELSE 'batch' END
+      FROM si JOIN si_new n ON n.dkey = CASE WHEN si.crime_number_norm IS NOT NULL AND si.force_code IS NOT NULL
+                    THEN si.crime_number_norm || '|' || si.force_code ELSE 'row:' || si.ikey END
+      WHERE si.ikey NOT IN (SELECT ikey FROM si_match)
+    """)
+    con.execute("""
+      INSERT INTO incidents (incident_id, crime_number, crime_number_norm, force_code, store_id, occurred_at,
+          offence_type, value_gbp, offenders_count, violence, detained, latitude, longitude, postcode,
+          location_text, narrative, first_batch_id)
+      SELECT n.incident_id, si.crime_number, si.crime_number_norm, si.force_code, si.store_id, si.occurred_at,
+          si.offence_type, si.value_gbp, si.offenders_count, si.violence, si.detained, si.latitude, si.longitude,
+          si.postcode, si.location_text, si.narrative, $batch
+      FROM si_new n JOIN si ON si.ikey = n.rep
+    """, {"batch": batch_id})
+    # a corrected version replaces its incident's details; another source only fills gaps
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_upd AS
+      SELECT si.*, m.incident_id, EXISTS (SELECT 1 FROM referral_incidents ri JOIN referrals r USING (referral_id)
+             WHERE ri.incident_id = m.incident_id AND r.source_name = $src AND r.source_ref = si.ref) AS is_correction
+      FROM si JOIN si_map m ON m.ikey = si.ikey WHERE m.how IN ('crime', 'store_time')
+    """, {"src": mapping.name})
+    con.execute("""
+      UPDATE incidents SET
+        crime_number = CASE WHEN u.is_correction THEN coalesce(u.crime_number, i0.crime_number) ELSE coalesce(i0.crime_number, u.crime_number) END,
+        store_id = CASE WHEN u.is_correction THEN coalesce(u.store_id, i0.store_id) ELSE coalesce(i0.store_id, u.store_id) END,
+        occurred_at = CASE WHEN u.is_correction THEN coalesce(u.occurred_at, i0.occurred_at) ELSE coalesce(i0.occurred_at, u.occurred_at) END,
+        value_gbp = CASE WHEN u.is_correction THEN coalesce(u.value_gbp, i0.value_gbp) ELSE coalesce(i0.value_gbp, u.value_gbp) END,
+        offenders_count = CASE WHEN u.is_correction THEN coalesce(u.offenders_count, i0.offenders_count) ELSE greatest(i0.offenders_count, u.offenders_count) END,
+        violence = CASE WHEN u.is_correction THEN coalesce(u.violence, i0.violence) ELSE (i0.violence OR u.violence) END,
+        detained = CASE WHEN u.is_correction THEN coalesce(u.detained, i0.detained) ELSE (i0.detained OR u.detained) END,
+        latitude = coalesce(i0.latitude, u.latitude), longitude = coalesce(i0.longitude, u.longitude),
+        postcode = coalesce(i0.postcode, u.postcode), location_text = coalesce(i0.location_text, u.location_text),
+        narrative = CASE WHEN u.is_correction THEN coalesce(u.narrative, i0.narrative) ELSE coalesce(i0.narrative, u.narrative) END
+      FROM (SELECT * FROM si_upd QUALIFY row_number() OVER (PARTITION BY incident_id ORDER BY ikey DESC) = 1) u,
+           (SELECT * FROM incidents WHERE incident_id IN (SELECT incident_id FROM si_upd)) i0
+      WHERE incidents.incident_id = u.incident_id AND i0.incident_id = u.incident_id
+    """)
+    con.execute("""
+      INSERT INTO referral_incidents (referral_id, incident_id, source_incident_ref)
+      SELECT si.referral_id, m.incident_id, min(si.source_incident_ref)
+      FROM si JOIN si_map m ON m.ikey = si.ikey
+      GROUP BY 1, 2
+      HAVING NOT EXISTS (SELECT 1 FROM referral_incidents x WHERE x.referral_id = si.referral_id
+                         AND x.incident_id = m.incident_id)
+    """)
+    # the row -> (referral, incident) lookup for mentions and flags
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE rowmap AS
+      SELECT a._row, a.referral_id, m.incident_id FROM arow a JOIN si_map m ON m.ikey = a.ikey
+    """)
+    _people(con, mapping)
+    _vehicles(con, mapping)
+    _evidence(con, mapping)
+    _tactic_map(con, mapping)
+    con.execute("""
+      INSERT INTO incident_tactics (incident_id, tactic_code, raw_text, referral_id)
+      SELECT DISTINCT m.incident_id, t.tactic_code, t.token, si.referral_id
+      FROM si JOIN si_map m ON m.ikey = si.ikey JOIN tmap t ON t.raw = si.tactics
+    """)
+    con.execute("""
+      INSERT INTO mflags SELECT a._row, 'TACTIC_UNKNOWN', 'tactics', t.token
+      FROM arow a JOIN tmap t ON t.raw = a.tactics WHERE t.tactic_code = 'UNKNOWN' AND a._row = a.ikey
+    """)
+    # dedup flags: merged although the crime numbers differ
+    con.execute("""
+      INSERT INTO mflags SELECT si.ikey, 'CRIME_NUMBER_DIFFERS', 'crime_number', si.crime_number || ' vs ' || i.crime_number
+      FROM si JOIN si_map m ON m.ikey = si.ikey AND m.how = 'store_time' JOIN incidents i ON i.incident_id = m.incident_id
+      WHERE i.crime_number_norm IS DISTINCT FROM si.crime_number_norm
+    """)
+    # validation flags: row warnings and mention warnings, with the referral and incident they belong to
+    con.execute("""
+      INSERT INTO validation_flags (batch_id, referral_id, incident_id, row_number, rule_code, severity, field, message)
+      SELECT $batch, rm.referral_id, rm.incident_id, w._row, w.code, 'warning', w.field,
+             r.message || coalesce(' (' || w.value || ')', '')
+      FROM (SELECT _row, u.code, u.field, u.value FROM (SELECT _row, unnest(issues) AS u FROM acc)
+            UNION ALL SELECT _row, code, field, value FROM mflags) w
+      JOIN rules_t r ON r.code = w.code
+      JOIN rowmap rm ON rm._row = w._row
+      WHERE r.severity = 'warning'
+    """, {"batch": batch_id})
+    stats = con.execute("""
+      SELECT (SELECT count(*) FROM grp WHERE status = 'new'), (SELECT count(*) FROM grp WHERE status = 'revised'),
+             (SELECT count(*) FROM grp WHERE status = 'unchanged'), (SELECT count(*) FROM si_new),
+             (SELECT count(*) FROM si_map m JOIN si_upd u ON u.ikey = m.ikey WHERE NOT u.is_correction)
+               + (SELECT count(*) FROM si_map WHERE how = 'batch')
+    """).fetchone()
+    superseded = con.execute("""SELECT count(*) FROM referrals WHERE source_name = $src AND NOT is_current
+        AND source_ref IN (SELECT ref FROM gid)""", {"src": mapping.name}).fetchone()[0]
+    return {"referrals_new": stats[0], "referrals_revised": stats[1], "referrals_unchanged": stats[2],
+            "referral_versions_superseded": superseded,
+            "incidents_new": stats[3], "duplicates_merged": stats[4]}
+
+
+def _dob_sql(mapping: Mapping, col: str) -> str:
+    return f"try_strptime({col}, $dob_formats)::DATE"
+
+
+def _people(con, mapping: Mapping) -> None:
+    dob_formats = list(dict.fromkeys(list(mapping.date_formats) + ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]))
+    juvenile = int(config.get("priority.juvenile_age_below", 18))
+    con.execute("DROP TABLE IF EXISTS pm")
+    if mapping.shape == "offender":
+        con.execute("""CREATE TEMP TABLE pm AS SELECT _row, referral_id, incident_id, occurred_ts,
+            coalesce(lower(offender_role), 'offender') AS role, offender_name AS full_name, offender_dob AS dob_raw,
+            offender_gender AS gender, offender_description AS description
+            FROM arow a JOIN rowmap USING (_row, referral_id)
+            WHERE offender_name IS NOT NULL OR offender_dob IS NOT NULL OR offender_description IS NOT NULL""")
+    elif mapping.shape == "nested":
+        k = mapping.nested_keys["offenders"]
+        con.execute("""CREATE TEMP TABLE pm AS SELECT _row, referral_id, incident_id, occurred_ts,
+            coalesce(lower(json_extract_string(o, $kr)), 'offender') AS role,
+            nullif(trim(json_extract_string(o, $kn)), '') AS full_name, nullif(trim(json_extract_string(o, $kd)), '') AS dob_raw,
+            json_extract_string(o, $kg) AS gender, json_extract_string(o, $kdesc) AS description
+            FROM (SELECT a._row, a.referral_id, rm.incident_id, a.occurred_ts, unnest(json_extract(a.offenders, '$[*]')) AS o
+                  FROM arow a JOIN rowmap rm USING (_row, referral_id) WHERE json_type(a.offenders) = 'ARRAY')""",
+                    {"kr": "$." + k["role"], "kn": "$." + k["name"], "kd": "$." + k["dob"], "kg": "$." + k["gender"],
+                     "kdesc": "$." + k["description"]})
+    else:
+        sep = mapping.multi_sep
+        date_chars = set("".join(mapping.date_formats))
+        if sep.strip() and set(sep.strip()) & date_chars:
+            dob_list = "regexp_extract_all(a.offender_dobs, $dob_re)"
+            params = {"sep": sep, "dob_re": "|".join(f"({_date_regex(f)})" for f in mapping.date_formats)}
+        else:
+            dob_list = "string_split(a.offender_dobs, $sep)"
+            params = {"sep": sep}
+        con.execute(f"""CREATE TEMP TABLE pm AS SELECT _row, referral_id, incident_id, occurred_ts, 'offender' AS role,
+            nullif(trim(names[i]), '') AS full_name, nullif(trim(dobs[i]), '') AS dob_raw,
+            nullif(trim(genders[i]), '') AS gender, NULL::VARCHAR AS description
+            FROM (SELECT a._row, a.referral_id, rm.incident_id, a.occurred_ts,
+                    coalesce(string_split(a.offender_names, $sep), []) AS names,
+                    coalesce({dob_list}, []) AS dobs,
+                    coalesce(string_split(a.offender_genders, $sep), []) AS genders,
+                    unnest(range(1, greatest(len(coalesce(string_split(a.offender_names, $sep), [])),
+                                             len(coalesce({dob_list}, []))) + 1)) AS i
+                  FROM arow a JOIN rowmap rm USING (_row, referral_id)
+                  WHERE a.offender_names IS NOT NULL OR a.offender_dobs IS NOT NULL)""", params)
+    con.execute(f"""
+      INSERT INTO person_mentions (referral_id, incident_id, role, full_name, forename, surname, dob_raw, dob,
+          gender, description, is_juvenile)
+      SELECT referral_id, incident_id, role, full_name,
+             CASE WHEN full_name LIKE '% %' THEN split_part(full_name, ' ', 1) END,
+             CASE WHEN full_name LIKE '% %' THEN regexp_extract(full_name, '(\\S+)\\s*$', 1) ELSE full_name END,
+             dob_raw, {_dob_sql(mapping, 'dob_raw')} AS dob, gender, description,
+             CASE WHEN {_dob_sql(mapping, 'dob_raw')} IS NOT NULL AND occurred_ts IS NOT NULL
+                  THEN {_dob_sql(mapping, 'dob_raw')} + INTERVAL {juvenile} YEAR > occurred_ts END
+      FROM pm WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
+    """, {"dob_formats": dob_formats})
+    con.execute("DROP TABLE IF EXISTS mflags")
+    con.execute("CREATE TEMP TABLE mflags (_row BIGINT, code VARCHAR, field VARCHAR, value VARCHAR)")
+    con.execute(f"""
+      INSERT INTO mflags SELECT _row, CASE WHEN {_dob_sql(mapping, 'dob_raw')} IS NULL THEN 'DOB_UNPARSEABLE'
+          ELSE 'DOB_IMPLAUSIBLE' END, 'offender_dob', dob_raw
+      FROM pm WHERE dob_raw IS NOT NULL AND ({_dob_sql(mapping, 'dob_raw')} IS NULL
+          OR {_dob_sql(mapping, 'dob_raw')} > coalesce(occurred_ts, now()::TIMESTAMP)
+          OR {_dob_sql(mapping, 'dob_raw')} < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR)
+    """, {"dob_formats": dob_formats})
+
+
+def _vehicles(con, mapping: Mapping) -> None:
+    con.execute("DROP TABLE IF EXISTS vm")
+    parts = []
+    params: dict = {}
+    if mapping.shape == "nested" and "vehicles" in mapping.fields:
+        k = mapping.nested_keys["vehicles"]
+        parts.append("""SELECT a._row, a.referral_id, rm.incident_id, json_extract_string(o, $kv) AS vrm_raw,
+              json_extract_string(o, $km) AS make, json_extract_string(o, $kmo) AS model, json_extract_string(o, $kc) AS colour
+            FROM (SELECT _row, referral_id, unnest(json_extract(vehicles, '$[*]')) AS o FROM arow
+                  WHERE json_type(vehicles) = 'ARRAY') a JOIN rowmap rm USING (_row, referral_id)""")
+        params.update({"kv": "$." + k["vrm"], "km": "$." + k["make"], "kmo": "$." + k["model"], "kc": "$." + k["colour"]})
+    if "vrm" in mapping.fields:
+        parts.append("""SELECT a._row, a.referral_id, rm.incident_id, trim(unnest(regexp_split_to_array(a.vrm, $vsep))) AS vrm_raw,
+              a.vehicle_make AS make, NULL AS model, a.vehicle_colour AS colour
+            FROM arow a JOIN rowmap rm USING (_row, referral_id) WHERE a.vrm IS NOT NULL""")
+        params["vsep"] = "[;,/|+]|\\s{2,}"
+    if not parts:
+        return
+    con.execute("CREATE TEMP TABLE vm AS SELECT *, nullif(upper(regexp_replace(vrm_raw, '[^A-Za-z0-9?*_]', '', 'g')), '') "
+                "AS vrm_norm FROM (" + " UNION ALL ".join(parts) + ") WHERE nullif(trim(vrm_raw), '') IS NOT NULL",
+                params)
+    con.execute(f"""
+      INSERT INTO vehicle_mentions (referral_id, incident_id, vrm_raw, vrm_norm, vrm_format, make, model, colour)
+      SELECT referral_id, incident_id, any_value(vrm_raw), vrm_norm, any_value({VRM_CLASS_SQL}), any_value(make),
+             any_value(model), any_value(colour)
+      FROM vm GROUP BY referral_id, incident_id, vrm_norm
+    """)
+    con.execute(f"""
+      INSERT INTO mflags SELECT _row, CASE fmt WHEN 'partial' THEN 'VRM_PARTIAL' ELSE 'VRM_UNRECOGNISED' END, 'vrm', vrm_raw
+      FROM (SELECT _row, vrm_raw, {VRM_CLASS_SQL} AS fmt FROM vm) WHERE fmt IN ('partial', 'unknown')
+    """)
+
+
+def _evidence(con, mapping: Mapping) -> None:
+    parts = []
+    fields = mapping.fields
+    if "cctv" in fields:
+        parts.append("SELECT a.referral_id, rm.incident_id, 'CCTV' AS kind, CASE WHEN a.cctv_b IS NULL THEN a.cctv END "
+                     "AS reference FROM arow a JOIN rowmap rm USING (_row, referral_id) "
+                     "WHERE a.cctv IS NOT NULL AND a.cctv_b IS DISTINCT FROM FALSE")
+    if "dems_ref" in fields:
+        parts.append("SELECT a.referral_id, rm.incident_id, 'DEMS', a.dems_ref FROM arow a JOIN rowmap rm "
+                     "USING (_row, referral_id) WHERE a.dems_ref IS NOT NULL")
+    if "still_ref" in fields:
+        parts.append("SELECT a.referral_id, rm.incident_id, 'STILL', a.still_ref FROM arow a JOIN rowmap rm "
+                     "USING (_row, referral_id) WHERE a.still_ref IS NOT NULL")
+    params: dict = {}
+    if "evidence" in fields:
+        k = mapping.nested_keys["evidence"]
+        parts.append("""SELECT a.referral_id, rm.incident_id,
+              CASE WHEN list_contains($kinds, upper(json_extract_string(o, $kk))) THEN upper(json_extract_string(o, $kk))
+                   ELSE 'OTHER' END, json_extract_string(o, $kref)
+            FROM (SELECT _row, referral_id, unnest(json_extract(evidence, '$[*]')) AS o FROM arow
+                  WHERE json_type(evidence) = 'ARRAY') a JOIN rowmap rm USING (_row, referral_id)""")
+        params = {"kinds": list(_EVIDENCE_KINDS), "kk": "$." + k["kind"], "kref": "$." + k["reference"]}
+    if not parts:
+        return
+    con.execute("INSERT INTO evidence_items (referral_id, incident_id, kind, reference) SELECT DISTINCT * FROM ("
+                + " UNION ALL ".join(parts) + ")", params)
+
+
+def load_stores(con, mapping: Mapping, batch_id: int) -> dict:
+    con.execute("""
+      INSERT OR REPLACE INTO retailers (retailer_id, name, sector)
+      SELECT upper(retailer_code), coalesce(arg_max(retailer_name, _row), upper(retailer_code)), arg_max(sector, _row)
+      FROM acc GROUP BY upper(retailer_code)
+    """)
+    before = con.execute("SELECT count(*) FROM stores").fetchone()[0]
+    con.execute("""
+      INSERT OR REPLACE INTO stores (store_id, retailer_id, store_ref, name, address, town, postcode, latitude,
+          longitude, force_code)
+      SELECT store_id, upper(retailer_code), store_ref, store_name, address, town, postcode, lat_in, lon_in, force_code
+      FROM acc QUALIFY row_number() OVER (PARTITION BY store_id ORDER BY _row DESC) = 1
+    """)
+    after = con.execute("SELECT count(*) FROM stores").fetchone()[0]
+    _flag_rows(con, batch_id)
+    return {"stores_new": after - before, "duplicates_merged": 0}
+
+
+def load_recorded_crime(con, mapping: Mapping, batch_id: int) -> dict:
+    before = con.execute("SELECT count(*) FROM recorded_crimes").fetchone()[0]
+    con.execute("""
+      INSERT INTO recorded_crimes (crime_key, crime_id, month, reported_by, falls_within, force_code, longitude,
+          latitude, location, lsoa_code, lsoa_name, crime_type, last_outcome, context, batch_id, source_row)
+      SELECT coalesce(crime_id, md5(concat_ws(chr(31), month, reported_by, longitude, latitude, location, crime_type,
+               last_outcome, context, $batch::VARCHAR, _row::VARCHAR))), crime_id, month_date, reported_by,
+             falls_within, force_code, lon_in, lat_in, location, lsoa_code, lsoa_name, crime_type, last_outcome,
+             context, $batch, _row
+      FROM acc WHERE crime_id IS NULL OR crime_id NOT IN (SELECT crime_id FROM recorded_crimes WHERE crime_id IS NOT NULL)
+      QUALIFY crime_id IS NULL OR row_number() OVER (PARTITION BY crime_id ORDER BY _row) = 1
+    """, {"batch": batch_id})
+    after = con.execute("SELECT count(*) FROM recorded_crimes").fetchone()[0]
+    dupes = con.execute("SELECT count(*) FROM acc").fetchone()[0] - (after - before)
+    _flag_rows(con, batch_id)
+    return {"recorded_crimes_new": after - before, "duplicates_merged": dupes}
+
+
+def _flag_rows(con, batch_id: int) -> None:
+    con.execute("""
+      INSERT INTO validation_flags (batch_id, row_number, rule_code, severity, field, message)
+      SELECT $batch, w._row, w.u.code, 'warning', w.u.field, r.message || coalesce(' (' || w.u.value || ')', '')
+      FROM (SELECT _row, unnest(issues) AS u FROM acc) w JOIN rules_t r ON r.code = w.u.code
+      WHERE r.severity = 'warning'
+    """, {"batch": batch_id})

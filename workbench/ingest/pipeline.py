@@ -1,0 +1,314 @@
+"""Ingest one file as one batch: detect, read, stage, validate, quarantine, load, audit; one transaction.
+
+    report = ingest_file(store, path, source=None)    # source auto-detected from the header
+    report = validate_file(store, path, source)       # the same checks and report, nothing written
+
+Counts invariant, checked for every batch: rows_read == rows_accepted + rows_quarantined.
+Re-ingesting a file whose content (SHA-256) was already committed for the same source is a no-op.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from workbench import config
+from workbench.errors import WorkbenchError
+from workbench.ingest import load as load_mod
+from workbench.ingest import readers, validate
+from workbench.ingest.mapping import Mapping, all_mappings, load_mapping
+from workbench.ingest.readers import ReadError, ReadResult
+from workbench.store import Store, os_user, utcnow
+
+STORE_DIRECTORY_SOURCE = "store_directory"
+
+
+class IngestError(WorkbenchError):
+    """A file could not be ingested (nothing was written)."""
+
+
+# -- source detection ---------------------------------------------------------------------------------
+def _norm(text: str) -> str:
+    return " ".join(str(text).lower().split())
+
+
+def detect_source(read: ReadResult, mappings: dict[str, Mapping] | None = None) -> Mapping:
+    """The one mapping whose columns the header carries; a clear error listing candidates otherwise."""
+    mappings = mappings if mappings is not None else all_mappings()
+    header = {_norm(h) for h in read.headers}
+    scored = []
+    for mapping in mappings.values():
+        wanted = {_norm(h) for h in mapping.columns}
+        hit = len(wanted & header)
+        scored.append((hit / len(wanted), hit, len(wanted), mapping))
+    full = [s for s in scored if s[0] == 1.0]
+    if len(full) == 1:
+        return full[0][3]
+    if len(full) > 1:
+        best = max(s[2] for s in full)
+        top = [s for s in full if s[2] == best]
+        if len(top) == 1:
+            return top[0][3]
+        by_name = [s for s in top if s[3].matches_file_name(read.path.name)]
+        if len(by_name) == 1:
+            return by_name[0][3]
+        names = ", ".join(s[3].name for s in top)
+        raise IngestError(f"{read.path.name}: the header fits several sources ({names}); pass --source NAME")
+    near = sorted((s for s in scored if s[0] >= 0.6), key=lambda s: -s[0])
+    if len(near) == 1 and near[0][0] >= 0.75 and near[0][3].matches_file_name(read.path.name):
+        return near[0][3]
+    if near:
+        listing = ", ".join(f"{s[3].name} ({s[1]}/{s[2]} columns)" for s in near[:5])
+        raise IngestError(f"{read.path.name}: cannot tell which source this is; closest: {listing}; "
+                          "pass --source NAME")
+    raise IngestError(f"{read.path.name}: the header matches no known source (columns: "
+                      f"{', '.join(read.headers[:8])}{', ...' if len(read.headers) > 8 else ''}); "
+                      "add a mapping under workbench/sources/ or pass --source NAME")
+
+
+def resolve_source(read: ReadResult, source: str | None) -> Mapping:
+    return load_mapping(source) if source else detect_source(read)
+
+
+# -- the batch -------------------------------------------------------------------------------------------
+def _prepare_connection(store: Store) -> None:
+    limit = config.get("ingest.memory_limit", "1GB")
+    store.con.execute("SET memory_limit = $m", {"m": str(limit)})
+    store.con.execute("SET preserve_insertion_order = true")
+
+
+def _prior_batch(store: Store, mapping: Mapping, sha: str):
+    return store.con.execute(
+        "SELECT batch_id FROM ingest_batches WHERE source_name = $s AND file_sha256 = $h AND status = 'committed' "
+        "ORDER BY batch_id LIMIT 1", {"s": mapping.name, "h": sha}).fetchone()
+
+
+def _group_key(mapping: Mapping) -> str:
+    return load_mod.GROUP_KEY if mapping.kind == "referrals" else "_row"
+
+
+def _counts(con) -> dict:
+    read_ok, bad = con.execute("SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM raw_bad)").fetchone()
+    errors, held = con.execute(
+        "SELECT count(*) FILTER (WHERE has_error), count(*) FILTER (WHERE held_back) FROM vq").fetchone()
+    return {"rows_read": read_ok + bad, "rows_malformed": bad, "rows_with_errors": errors, "rows_held_back": held}
+
+
+def _rule_counts(con) -> tuple[dict, dict]:
+    rows = con.execute("""
+      SELECT r.severity, u.code, count(*) FROM (SELECT unnest(issues) AS u FROM v) x
+      JOIN rules_t r ON r.code = x.u.code GROUP BY ALL ORDER BY 1, 2""").fetchall()
+    errors = {c: n for s, c, n in rows if s == "error"}
+    warnings = {c: n for s, c, n in rows if s == "warning"}
+    return errors, warnings
+
+
+def _insert_quarantine(con, mapping: Mapping, read: ReadResult, batch_id: int, file_label: str, now) -> None:
+    p = validate.Params()
+    if read.is_json:
+        raw_expr = "raw._json::JSON"
+    else:
+        pairs = ", ".join(f"{p.add(h)}, raw.c{i}" for i, h in enumerate(read.headers))
+        raw_expr = f"json_object({pairs})"
+    sql = f"""
+      INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
+      SELECT {p.add(batch_id)}, {p.add(mapping.name)}, {p.add(file_label)}, q._row, {raw_expr}, rs.reasons,
+             'open', {p.add(now)}
+      FROM vq q JOIN raw ON raw._row = q._row
+      JOIN (SELECT x._row, to_json(list(struct_pack(rule := x.code, severity := r.severity, field := x.field,
+                   value := x.value, message := r.message) ORDER BY r.severity, x.ord)) AS reasons
+            FROM (SELECT _row, u.code, u.field, u.value, ord FROM (SELECT _row, unnest(issues) AS u,
+                       generate_subscripts(issues, 1) AS ord FROM v)
+                  UNION ALL SELECT _row, 'REFERRAL_INCOMPLETE', NULL, NULL, 0 FROM vq WHERE held_back) x
+            JOIN rules_t r ON r.code = x.code GROUP BY x._row) rs ON rs._row = q._row
+      WHERE q.has_error OR q.held_back
+    """
+    con.execute(sql, p.bind(sql))
+    con.execute("""
+      INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
+      SELECT $b, $s, $f, _row, to_json({'_line': raw}),
+             to_json([{'rule': 'ROW_MALFORMED', 'severity': 'error', 'field': NULL, 'value': NULL,
+                       'message': message}]), 'open', $t
+      FROM raw_bad""", {"b": batch_id, "s": mapping.name, "f": file_label, "t": now})
+
+
+def _resolve_quarantine(con, mapping: Mapping, batch_id: int, has_qid: bool) -> int:
+    """Open quarantine entries this batch has corrected: by _quarantine_id column, or same referral ref."""
+    before = con.execute("SELECT count(*) FROM quarantine WHERE status <> 'resolved'").fetchone()[0]
+    if has_qid:
+        con.execute("""UPDATE quarantine SET status = 'resolved', resolved_batch_id = $b
+            WHERE status <> 'resolved' AND quarantine_id IN (SELECT _qid FROM acc WHERE _qid IS NOT NULL)""",
+                    {"b": batch_id})
+    header = mapping.header_for("referral_ref") if mapping.kind == "referrals" else None
+    if header:
+        con.execute("""UPDATE quarantine SET status = 'resolved', resolved_batch_id = $b
+            WHERE status <> 'resolved' AND source_name = $s AND batch_id <> $b
+              AND json_extract_string(raw, $k) IN (SELECT referral_ref FROM acc WHERE referral_ref IS NOT NULL)""",
+                    {"b": batch_id, "s": mapping.name, "k": '$."' + header.replace('"', '\\"') + '"'})
+    after = con.execute("SELECT count(*) FROM quarantine WHERE status <> 'resolved'").fetchone()[0]
+    return before - after
+
+
+def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_run: bool = False) -> dict:
+    """Ingest (or with dry_run, only validate) one file; returns the batch report."""
+    path = Path(path)
+    started = time.perf_counter()
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    sha, size = readers.file_sha256(path)
+    read = readers.read_header(path)
+    mapping = resolve_source(read, source)
+    file_label = path.name
+    report = {"file": str(path), "source": mapping.name, "kind": mapping.kind, "sha256": sha, "bytes": size,
+              "format": read.file_format, "encoding": read.encoding, "delimiter": read.delimiter,
+              "dry_run": dry_run}
+    if store.read_only and not dry_run:
+        raise IngestError(f"{store.path} is open read-only")
+    if not dry_run:
+        prior = _prior_batch(store, mapping, sha)
+        if prior:
+            report.update({"status": "no-op", "batch_id": None, "same_as_batch": prior[0], "rows_read": 0,
+                           "rows_accepted": 0, "rows_quarantined": 0, "duplicates_merged": 0,
+                           "note": f"identical content already ingested in batch {prior[0]}"})
+            store.audit("ingest", file_label, {"status": "no-op", "same_as_batch": prior[0], "sha256": sha,
+                                              "source": mapping.name, "bytes": size})
+            return report
+    now = utcnow()
+    con = store.con
+    _prepare_connection(store)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        readers.load(con, read, mapping.sheet)
+        info = validate.stage(con, mapping, read)
+        validate.rules_table(con)
+        validate.VALIDATORS[mapping.kind](con, mapping, now, file_label)
+        validate.mark_quarantine(con, _group_key(mapping))
+        counts = _counts(con)
+        errors, warnings = _rule_counts(con)
+        if counts["rows_malformed"]:
+            errors["ROW_MALFORMED"] = counts["rows_malformed"]
+        if counts["rows_held_back"]:
+            errors["REFERRAL_INCOMPLETE"] = counts["rows_held_back"]
+        quarantined = counts["rows_malformed"] + counts["rows_with_errors"] + counts["rows_held_back"]
+        accepted = counts["rows_read"] - quarantined
+        report.update({"engine": read.engine, "encoding": read.encoding, "rows_read": counts["rows_read"],
+                       "rows_accepted": accepted, "rows_quarantined": quarantined, "errors_by_rule": errors,
+                       "warnings_by_rule": warnings, "missing_columns": info.missing_columns,
+                       "unmapped_columns": info.unmapped_columns, "notes": list(read.notes)})
+        con.execute("DROP TABLE IF EXISTS acc")
+        con.execute("CREATE TEMP TABLE acc AS SELECT v.* FROM v JOIN vq USING (_row) "
+                    "WHERE NOT vq.has_error AND NOT vq.held_back")
+        if dry_run:
+            con.execute("ROLLBACK")
+            report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None})
+            store.audit("validate", file_label, _audit_details(report))
+            return _finish(report, started)
+        batch_id = con.execute(
+            "INSERT INTO ingest_batches (source_name, file_name, file_sha256, file_bytes, started_at, os_user, status)"
+            " VALUES ($s, $f, $h, $b, $t, $u, 'committed') RETURNING batch_id",
+            {"s": mapping.name, "f": file_label, "h": sha, "b": size, "t": now, "u": os_user()}).fetchone()[0]
+        if mapping.kind == "referrals":
+            loaded = load_mod.load_referrals(con, mapping, batch_id, now, read.notes)
+        elif mapping.kind == "stores":
+            loaded = load_mod.load_stores(con, mapping, batch_id)
+        else:
+            loaded = load_mod.load_recorded_crime(con, mapping, batch_id)
+        _insert_quarantine(con, mapping, read, batch_id, file_label, now)
+        loaded["quarantine_resolved"] = _resolve_quarantine(con, mapping, batch_id, info.has_qid)
+        stored_q = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = $b", {"b": batch_id}).fetchone()[0]
+        if stored_q != quarantined or accepted + quarantined != counts["rows_read"]:
+            raise IngestError(f"{file_label}: internal count check failed (read {counts['rows_read']}, accepted "
+                              f"{accepted}, quarantined {quarantined}, stored in quarantine {stored_q}); "
+                              "nothing was written")
+        report.update(loaded)
+        report["warnings_by_rule"] = dict(con.execute(
+            "SELECT rule_code, count(*) FROM validation_flags WHERE batch_id = $b GROUP BY 1 ORDER BY 1",
+            {"b": batch_id}).fetchall())
+        report.update({"status": "committed", "batch_id": batch_id})
+        _finish(report, started)
+        con.execute(
+            "UPDATE ingest_batches SET finished_at = $t, rows_read = $r, rows_accepted = $a, rows_quarantined = $q,"
+            " duplicates_merged = $d, report = $rep WHERE batch_id = $b",
+            {"t": utcnow(), "r": report["rows_read"], "a": accepted, "q": quarantined,
+             "d": report.get("duplicates_merged", 0), "rep": _json(report), "b": batch_id})
+        store.audit("ingest", file_label, _audit_details(report))
+        if report["rows_quarantined"]:
+            store.audit("quarantine", file_label, {"batch_id": batch_id, "rows": report["rows_quarantined"],
+                                                   "errors_by_rule": errors})
+        con.execute("COMMIT")
+        return report
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        if isinstance(exc, (WorkbenchError, KeyboardInterrupt)):
+            _audit_failure(store, file_label, sha, mapping, exc)
+            raise
+        if isinstance(exc, duckdb.Error):
+            _audit_failure(store, file_label, sha, mapping, exc)
+            raise IngestError(f"{file_label}: ingest failed and nothing was written "
+                              f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+        _audit_failure(store, file_label, sha, mapping, exc)
+        raise
+
+
+def _audit_failure(store: Store, file_label: str, sha: str, mapping: Mapping, exc: BaseException) -> None:
+    try:
+        store.audit("ingest-failed", file_label, {"sha256": sha, "source": mapping.name,
+                                                 "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
+    except duckdb.Error:
+        pass
+
+
+def _json(report: dict) -> str:
+    import json
+
+    return json.dumps(report, default=str, sort_keys=True)
+
+
+def _finish(report: dict, started: float) -> dict:
+    seconds = time.perf_counter() - started
+    report["seconds"] = round(seconds, 3)
+    report["mb_per_s"] = round(report["bytes"] / 1e6 / seconds, 1) if seconds > 0 else None
+    return report
+
+
+def _audit_details(report: dict) -> dict:
+    keys = ("batch_id", "status", "source", "sha256", "bytes", "rows_read", "rows_accepted", "rows_quarantined",
+            "duplicates_merged", "errors_by_rule", "warnings_by_rule")
+    return {k: report.get(k) for k in keys}
+
+
+def validate_file(store: Store, path: str | Path, source: str | None = None) -> dict:
+    return ingest_file(store, path, source=source, dry_run=True)
+
+
+def expand_paths(paths) -> list[Path]:
+    """Files named, and the files of directories named, store directories first (stores before referrals)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+        else:
+            files.append(p)
+    return sorted(files, key=lambda f: (0 if f.name.startswith("store_directory") else 1, str(f)))
+
+
+def ingest_paths(store: Store, paths, source: str | None = None, dry_run: bool = False,
+                 keep_going: bool = True) -> list[dict]:
+    """Ingest several files (directories expanded); a file that fails is reported and the rest go on."""
+    reports = []
+    for f in expand_paths(paths):
+        try:
+            reports.append(ingest_file(store, f, source=source, dry_run=dry_run))
+        except WorkbenchError as exc:
+            if not keep_going:
+                raise
+            reports.append({"file": str(f), "status": "failed", "error": str(exc)})
+    return reports
+
+
+__all__ = ["ingest_file", "validate_file", "ingest_paths", "detect_source", "expand_paths", "IngestError",
+           "ReadError"]
