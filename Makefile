@@ -45,7 +45,7 @@ $(ASSETS_DIR)/.complete: workbench/maps_assets.lock.json scripts/fetch_map_asset
 assets: $(ASSETS_DIR)/.complete
 
 demo: setup assets
-	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD)
+	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD) --reuse
 	# (ingest of the sample extracts goes here)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB)
 	$(BIN)/workbench geo enrich --db $(WORKBENCH_DB)

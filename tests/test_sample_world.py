@@ -277,3 +277,17 @@ def test_ground_truth_is_kept_apart_from_extracts_and_the_library(world):
     readers = [p for p in (REPO / "workbench").rglob("*.py") if reads_truth.search(p.read_text())]
     assert readers == []
     assert reads_truth.search('pd.read_parquet(out / "ground_truth" / "x.parquet")')
+
+
+def test_reuse_keeps_an_intact_world_and_rebuilds_a_tampered_one(tmp_path):
+    out = tmp_path / "w"
+    first = generate_world(5, 0.05, out)
+    assert "reused" not in first
+    again = generate_world(5, 0.05, out, reuse=True)
+    assert again.get("reused") is True and again["files"] == first["files"]
+    (out / "extracts" / "brightmart_incidents.csv").write_text("tampered")
+    rebuilt = generate_world(5, 0.05, out, reuse=True)
+    assert "reused" not in rebuilt
+    assert hashlib.sha256((out / "extracts" / "brightmart_incidents.csv").read_bytes()).hexdigest() == \
+        first["files"]["brightmart_incidents.csv"]
+    assert "reused" not in generate_world(6, 0.05, out, reuse=True)    # another seed is another world

@@ -13,6 +13,7 @@ def sample(
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed gives byte-identical files."),
     scale: float = typer.Option(1.0, "--scale", help="Volume multiplier: 1 is about 50k incidents, 200 about 10M."),
     out: Path = typer.Option(Path("out/sample_world"), "--out", help="Directory for extracts/, ground_truth/, manifest.json."),
+    reuse: bool = typer.Option(False, "--reuse", help="Keep an intact world already in --out made by this generator with the same seed and scale."),
     json_out: bool = JsonOption,
 ) -> None:
     """Generate the synthetic world: stores, groups, referral extracts in each source's format, ground truth."""
@@ -25,7 +26,7 @@ def sample(
         def report(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"sample world: {stage}", completed=done, total=total)
 
-        manifest = generate_world(seed=seed, scale=scale, out_dir=out, progress=report)
+        manifest = generate_world(seed=seed, scale=scale, out_dir=out, progress=report, reuse=reuse)
     summary = {k: manifest[k] for k in ("seed", "scale", "incidents", "stores", "retailers", "groups",
                                         "forces_with_stores", "period")}
     summary["out"] = str(out)
@@ -33,6 +34,8 @@ def sample(
     if json_out:
         emit_json(summary)
         return
+    if manifest.get("reused"):
+        console.print(f"Sample world in {out} is up to date (seed {seed}, scale {scale}); use it as it is.")
     console.print(f"Sample world (seed {seed}, scale {scale}) written to {out}: {manifest['incidents']:,} incidents, "
                   f"{manifest['stores']:,} stores of {manifest['retailers']} fictional chains in "
                   f"{manifest['forces_with_stores']} forces, {manifest['groups']} organised groups.")

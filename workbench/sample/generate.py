@@ -42,12 +42,40 @@ def spec_from_config(seed: int, scale: float) -> world.WorldSpec:
     )
 
 
+def generator_fingerprint(spec: world.WorldSpec) -> str:
+    """Changes whenever the generator's code, inputs or settings change, so a stale world is rebuilt."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")) + [world.CENTROIDS_FILE]:
+        digest.update(path.read_bytes())
+    digest.update(json.dumps({**asdict(spec), "start": spec.start.isoformat()}, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _up_to_date(out_dir: Path, fingerprint: str) -> dict | None:
+    """The existing manifest when the world on disk was made by this generator and is intact."""
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("fingerprint") != fingerprint:
+        return None
+    for name, digest in manifest.get("files", {}).items():
+        path = out_dir / "extracts" / name
+        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            return None
+    return manifest
+
+
 def generate_world(seed: int, scale: float, out_dir: Path,
-                   progress: Callable[[str, int, int], None] | None = None) -> dict:
+                   progress: Callable[[str, int, int], None] | None = None, reuse: bool = False) -> dict:
+    """Write the world under out_dir; with reuse=True an intact world from the same generator is kept."""
     if scale <= 0:
         raise WorkbenchError(f"--scale must be positive (got {scale})")
     spec = spec_from_config(seed, scale)
     out_dir = Path(out_dir)
+    fingerprint = generator_fingerprint(spec)
+    if reuse and (existing := _up_to_date(out_dir, fingerprint)):
+        return {**existing, "reused": True}
     extracts_dir, truth_dir = out_dir / "extracts", out_dir / "ground_truth"
     for d in (extracts_dir, truth_dir):
         if d.exists():
@@ -55,6 +83,7 @@ def generate_world(seed: int, scale: float, out_dir: Path,
         d.mkdir(parents=True)
     generator = _WorldGenerator(spec, extracts_dir, truth_dir, progress or (lambda *a: None))
     manifest = generator.run()
+    manifest["fingerprint"] = fingerprint
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
