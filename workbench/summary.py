@@ -1,9 +1,20 @@
 """A plain summary of what the store holds, printed at the end of `make demo` and by `workbench summary`."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.store import Store
+
+
+def world_summary(world_dir: Path) -> dict | None:
+    """Headline facts from a sample world's manifest (never its ground truth)."""
+    try:
+        manifest = json.loads((Path(world_dir) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return {k: manifest.get(k) for k in ("seed", "scale", "incidents", "stores", "retailers", "groups",
+                                         "forces_with_stores", "period")} | {"dir": str(world_dir)}
 
 
 def store_summary(store: Store) -> dict:
@@ -46,5 +57,12 @@ def print_summary(result: dict, console) -> None:
         f"current referrals {cov['referrals_current']:,} "
         f"({cov['referrals_from_retailers']:,} from retailers, {cov['referrals_from_forces']:,} from forces)"
     )
+    world = result.get("world")
+    if world:
+        console.print(
+            f"Sample world {world['dir']} (seed {world['seed']}, scale {world['scale']}): {world['incidents']:,} "
+            f"incidents at {world['stores']:,} stores of {world['retailers']} fictional chains in "
+            f"{world['forces_with_stores']} forces; {world['groups']} organised groups to find."
+        )
     if result["outputs"]:
         console.print("Outputs: " + ", ".join(result["outputs"]))

@@ -38,10 +38,16 @@ def info(db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
     print_table("rows per table", result["tables"])
 
 
-def summary(db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+def summary(
+    db: Optional[Path] = DbOption,
+    world: Optional[Path] = typer.Option(None, "--world", help="Sample world directory whose manifest to summarise too."),
+    json_out: bool = JsonOption,
+) -> None:
     """What the store holds: rows per table, forces covered, retailers, date range, outputs."""
     with open_store(db, read_only=True) as store:
         result = summary_mod.store_summary(store)
+    if world is not None:
+        result["world"] = summary_mod.world_summary(world)
     if json_out:
         emit_json(result)
         return
