@@ -177,8 +177,10 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
     now = utcnow()
     con = store.con
     _prepare_connection(store)
-    con.execute("BEGIN TRANSACTION")
+    in_transaction = False
     try:
+        # Read, stage and validate into temp tables (connection-local; the store is not touched), so a
+        # parser error can fall back to the row-by-row reader without aborting the store transaction.
         readers.load(con, read, mapping.sheet)
         info = validate.stage(con, mapping, read)
         validate.rules_table(con)
@@ -200,10 +202,12 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         con.execute("CREATE TEMP TABLE acc AS SELECT v.* FROM v JOIN vq USING (_row) "
                     "WHERE NOT vq.has_error AND NOT vq.held_back")
         if dry_run:
-            con.execute("ROLLBACK")
             report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None})
             store.audit("validate", file_label, _audit_details(report))
             return _finish(report, started)
+        # one transaction for every write of the batch: a failure or kill leaves the store as it was
+        con.execute("BEGIN TRANSACTION")
+        in_transaction = True
         batch_id = con.execute(
             "INSERT INTO ingest_batches (source_name, file_name, file_sha256, file_bytes, started_at, os_user, status)"
             " VALUES ($s, $f, $h, $b, $t, $u, 'committed') RETURNING batch_id",
@@ -237,12 +241,14 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             store.audit("quarantine", file_label, {"batch_id": batch_id, "rows": report["rows_quarantined"],
                                                    "errors_by_rule": errors})
         con.execute("COMMIT")
+        in_transaction = False
         return report
     except BaseException as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
+        if in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
         if isinstance(exc, (WorkbenchError, KeyboardInterrupt)):
             _audit_failure(store, file_label, sha, mapping, exc)
             raise
@@ -252,6 +258,21 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
                               f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
         _audit_failure(store, file_label, sha, mapping, exc)
         raise
+    finally:
+        _drop_temp(con)
+
+
+_TEMP_TABLES = ("raw", "raw_bad", "stg", "stg0", "vmap", "fmap", "smap", "pcmap", "b2", "lmatch", "v", "vq", "acc",
+                "rules_t", "grp", "gid", "arow", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
+                "vm", "mflags", "tmap")
+
+
+def _drop_temp(con) -> None:
+    for name in _TEMP_TABLES:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")  # constant names from the list above
+        except duckdb.Error:
+            pass
 
 
 def _audit_failure(store: Store, file_label: str, sha: str, mapping: Mapping, exc: BaseException) -> None:
