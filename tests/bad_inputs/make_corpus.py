@@ -81,13 +81,18 @@ def main() -> None:
     ]
     with open(FIXTURES / "store_directory.csv", "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh, lineterminator="\n").writerows(stores)
-    write_csv("brightmart_clean.csv", BRM_HEADER, good_brm(5), folder=FIXTURES)
-    # the same incident as brightmart row 3 (store 201, crime number reformatted) referred by West Midlands Police
+    clean = good_brm(5)
+    # rows 3 and 4 happen at the Birmingham store and were reported to West Midlands Police
+    clean[2].update({"store_no": "201", "police_force": "West Midlands Police", "crime_ref": "20WM/40003/25"})
+    clean[3].update({"store_no": "201", "police_force": "WMP", "crime_ref": "20WM/40004/25"})
+    write_csv("brightmart_clean.csv", BRM_HEADER, clean, folder=FIXTURES)
+    # West Midlands Police refers the same two incidents: one with the crime number written differently,
+    # one with a different crime number (matched by store, time within 60 minutes and value)
     write_csv("wmp_same_incident.csv", WMP_HEADER, [
-        wmp(1, **{"Crime Ref": "13 40003 25", "Date": "04/03/2025 14:20", "Value": "120.50",
+        wmp(1, **{"Crime Ref": "20wm 40003 25", "Date": "04/03/2025 14:20", "Value": "120.50",
                   "Suspects": "John Smith,Jane Doe"}),
-        wmp(2)], delimiter=";", folder=FIXTURES)
-
+        wmp(2, **{"Crime Ref": "20WM/99999/25", "Date": "05/03/2025 14:30", "Value": "120.50"}),
+        wmp(3, **{"Crime Ref": "20WM/55555/25", "Date": "20/03/2025 09:00"})], delimiter=";", folder=FIXTURES)
     # 1-2 empty and header only
     (HERE / "empty.csv").write_bytes(b"")
     write_csv("header_only.csv", BRM_HEADER, [])
