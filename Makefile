@@ -46,7 +46,7 @@ assets: $(ASSETS_DIR)/.complete
 
 demo: setup assets
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD) --reuse
-	# (ingest of the sample extracts goes here)
+	$(BIN)/workbench ingest $(WORLD)/extracts --db $(WORKBENCH_DB)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB)
 	$(BIN)/workbench geo enrich --db $(WORKBENCH_DB)
 	$(BIN)/workbench map forces --out $(OUT)/maps/forces.html --db $(WORKBENCH_DB)
