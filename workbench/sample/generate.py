@@ -110,8 +110,9 @@ class _WorldGenerator:
         prolific = world.build_prolific(spec, self.stores, next_person)
         self.next_person = next_person + len(prolific)
         known = pd.concat([members, prolific.drop(columns=["haunts", "monthly_rate", "target"])], ignore_index=True)
-        self.people = {}
-        self._remember_people(known)
+        self.people = {}                   # group members and prolific offenders: the whole run
+        self.month_people = {}             # one-off offenders: only the month they appear in
+        self._remember_people(known, self.people)
         self.vehicles = {v.vehicle_id: v for v in vehicles.itertuples(index=False)}
         self.innocent_vehicles = sorted(v for v in self.vehicles if v.startswith("VINNOCENT"))
         organised = pd.concat([world.group_incidents(spec, groups, members, vehicles, self.stores, self.towns),
@@ -135,6 +136,7 @@ class _WorldGenerator:
                 organised.loc[organised.month == m].drop(columns="month"),
             ], ignore_index=True)
             self._emit_month(m, month_frame)
+            self.month_people.clear()
             for table, rows in self.truth_buffer.items():
                 self.truth.append(table, rows)
                 rows.clear()
@@ -227,7 +229,7 @@ class _WorldGenerator:
                                        self.next_person)
             self.next_person += len(new_people)
             self.truth.append("persons", people)
-            self._remember_people(people)
+            self._remember_people(people, self.month_people)
         frame["offenders"] = offenders
         frame["tactics"] = tactics
         # now and then an innocent car whose plate a group has cloned is seen near a background incident
@@ -236,9 +238,10 @@ class _WorldGenerator:
         frame.loc[seen, "vehicle_id"] = [innocent[int(rng.integers(len(innocent)))] for _ in range(int(seen.sum()))]
         return frame
 
-    def _remember_people(self, people: pd.DataFrame) -> None:
+    @staticmethod
+    def _remember_people(people: pd.DataFrame, into: dict) -> None:
         for p in people.itertuples(index=False):
-            self.people[p.person_id] = p
+            into[p.person_id] = p
 
     def _force_source(self, force_code: str) -> SourceFormat:
         return FORCE_SOURCE_OVERRIDES.get(force_code, DEFAULT_FORCE_SOURCE)
@@ -282,7 +285,7 @@ class _WorldGenerator:
         name_style = ex.NAME_STYLE.get(fmt.name, "first_last")
         offenders = []
         for position, person_id in enumerate(r.offenders):
-            person = self.people[person_id]
+            person = self.people.get(person_id) or self.month_people[person_id]
             name, name_flags = ex.written_name(person.forename, person.surname, name_style, self.noise_rng, rates)
             dob, dob_flags = ex.written_dob(person.dob, fmt.date_format, self.noise_rng, rates)
             offenders.append({"person_id": person_id, "position": position, "name": name, "dob": dob,
