@@ -97,21 +97,23 @@ def _tactic_map(con, mapping: Mapping) -> None:
 def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_notes: list) -> dict:
     """Insert accepted rows (table acc) as referrals, incidents, mentions, tactics and flags."""
     src = {"src": mapping.name, "batch": batch_id}
-    hash_expr = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce({f}, '')" for f in _CANON_HASH_FIELDS) + "))"
+    hash_expr = "hash(" + ", ".join(_CANON_HASH_FIELDS) + ")"
     review_years = int((config.get("mopi.review_period_years", {}) or {}).get("group_3", 6))
     con.execute("DROP TABLE IF EXISTS grp")
+    # one pass to find each version's first row and content hash, then its values from that row
     con.execute(f"""
       CREATE TEMP TABLE grp AS
-      SELECT {GROUP_KEY} AS gkey, any_value(ref) AS ref, min(_row) AS first_row,
-             coalesce(arg_min(received_ts, _row), $now) AS received_ts,
-             arg_min(referrer, _row) AS referrer,
-             arg_min(CASE WHEN grading_scheme = '5x5x5' THEN '5x5x5' WHEN se_final IS NOT NULL OR ia_final IS NOT NULL
-                        OR hc_final IS NOT NULL THEN '3x5x2' END, _row) AS grading_scheme,
-             arg_min(se_final, _row) AS se, arg_min(nullif(ia_final, ''), _row) AS ia,
-             arg_min(hc_final, _row) AS hc, arg_min(handling_conditions, _row) AS hcond,
-             md5(string_agg({hash_expr}, '' ORDER BY _row)) AS content_hash
-      FROM acc GROUP BY ALL
-    """.replace("GROUP BY ALL", "GROUP BY 1"), {"now": now})
+      WITH k AS (SELECT {GROUP_KEY} AS gkey, min(_row) AS first_row,
+                        CASE WHEN count(*) = 1 THEN any_value({hash_expr})::VARCHAR
+                             ELSE md5(string_agg({hash_expr}::VARCHAR, ',' ORDER BY _row)) END AS content_hash
+                 FROM acc GROUP BY 1)
+      SELECT k.gkey, a.ref, k.first_row, coalesce(a.received_ts, $now) AS received_ts, a.referrer,
+             CASE WHEN a.grading_scheme = '5x5x5' THEN '5x5x5' WHEN a.se_final IS NOT NULL OR a.ia_final IS NOT NULL
+                  OR a.hc_final IS NOT NULL THEN '3x5x2' END AS grading_scheme,
+             a.se_final AS se, nullif(a.ia_final, '') AS ia, a.hc_final AS hc, a.handling_conditions AS hcond,
+             k.content_hash
+      FROM k JOIN acc a ON a._row = k.first_row
+    """, {"now": now})
     con.execute("""
       ALTER TABLE grp ADD COLUMN status VARCHAR;
       UPDATE grp SET status = CASE WHEN EXISTS (SELECT 1 FROM referrals r WHERE r.source_name = $src
@@ -158,24 +160,26 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     # staged incidents
     offenders_expr = ("coalesce(max(offenders_num), count(*) FILTER (WHERE offender_name IS NOT NULL))"
                       if mapping.shape == "offender" else "max(offenders_num)")
-    con.execute(f"""
-      CREATE OR REPLACE TEMP TABLE si AS
-      SELECT ikey, any_value(referral_id) AS referral_id, any_value(ref) AS ref,
-        arg_min(coalesce(incident_ref, crime_number), _row) AS source_incident_ref,
-        arg_min(crime_number, _row) AS crime_number, arg_min(crime_number_norm, _row) AS crime_number_norm,
-        arg_min(force_code, _row) AS force_code, arg_min(store_id_final, _row) AS store_id,
-        arg_min(occurred_ts, _row) AS occurred_at,
-        coalesce(lower(arg_min(offence_type, _row)), $default_offence) AS offence_type,
-        arg_min(value_num, _row) AS value_gbp, {offenders_expr} AS offenders_count,
-        bool_or(violence_b) AS violence, bool_or(detained_b) AS detained,
-        arg_min(coalesce(lat_ok, pc_lat, st_lat), _row) AS latitude,
-        arg_min(coalesce(lon_ok, pc_lon, st_lon), _row) AS longitude,
-        arg_min(coalesce(postcode, st_postcode), _row) AS postcode,
-        arg_min(nullif(concat_ws(', ', store_name, address), ''), _row) AS location_text,
-        arg_min(narrative, _row) AS narrative,
-        arg_min(tactics, _row) AS tactics
-      FROM arow GROUP BY ikey
-    """, {"default_offence": "shoplifting"})
+    si_cols = {
+        "referral_id": "referral_id", "ref": "ref", "source_incident_ref": "coalesce(incident_ref, crime_number)",
+        "crime_number": "crime_number", "crime_number_norm": "crime_number_norm", "force_code": "force_code",
+        "store_id": "store_id_final", "occurred_at": "occurred_ts",
+        "offence_type": "coalesce(lower(offence_type), 'shoplifting')", "value_gbp": "value_num",
+        "offenders_count": "offenders_num", "violence": "violence_b", "detained": "detained_b",
+        "latitude": "coalesce(lat_ok, pc_lat, st_lat)", "longitude": "coalesce(lon_ok, pc_lon, st_lon)",
+        "postcode": "coalesce(postcode, st_postcode)",
+        "location_text": "nullif(concat_ws(', ', store_name, address), '')",
+        "narrative": "narrative", "tactics": "tactics",
+    }
+    if mapping.shape == "offender":  # several rows per incident: first row's values, flags OR-ed
+        agg = {k: f"arg_min({v}, _row)" for k, v in si_cols.items()}
+        agg["offenders_count"] = "coalesce(max(offenders_num), count(*) FILTER (WHERE offender_name IS NOT NULL))"
+        agg["violence"], agg["detained"] = "bool_or(violence_b)", "bool_or(detained_b)"
+        select = ", ".join(f"{v} AS {k}" for k, v in agg.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE si AS SELECT ikey, {select} FROM arow GROUP BY ikey")
+    else:
+        select = ", ".join(f"{v} AS {k}" for k, v in si_cols.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE si AS SELECT ikey, {select} FROM arow")
     # dedup: 1) crime number + force against the store
     con.execute("""
       CREATE OR REPLACE TEMP TABLE si_match AS

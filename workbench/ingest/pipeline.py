@@ -115,14 +115,13 @@ def _insert_quarantine(con, mapping: Mapping, read: ReadResult, batch_id: int, f
       INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
       SELECT {p.add(batch_id)}, {p.add(mapping.name)}, {p.add(file_label)}, q._row, {raw_expr}, rs.reasons,
              'open', {p.add(now)}
-      FROM vq q JOIN raw ON raw._row = q._row
+      FROM vq_out q JOIN raw ON raw._row = q._row
       JOIN (SELECT x._row, to_json(list(struct_pack(rule := x.code, severity := r.severity, field := x.field,
                    value := x.value, message := r.message) ORDER BY r.severity, x.ord)) AS reasons
             FROM (SELECT _row, u.code, u.field, u.value, ord FROM (SELECT _row, unnest(issues) AS u,
-                       generate_subscripts(issues, 1) AS ord FROM v)
+                       generate_subscripts(issues, 1) AS ord FROM v WHERE _row IN (SELECT _row FROM vq_out))
                   UNION ALL SELECT _row, 'REFERRAL_INCOMPLETE', NULL, NULL, 0 FROM vq WHERE held_back) x
             JOIN rules_t r ON r.code = x.code GROUP BY x._row) rs ON rs._row = q._row
-      WHERE q.has_error OR q.held_back
     """
     con.execute(sql, p.bind(sql))
     con.execute("""
@@ -182,6 +181,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         # Read, stage and validate into temp tables (connection-local; the store is not touched), so a
         # parser error can fall back to the row-by-row reader without aborting the store transaction.
         readers.load(con, read, mapping.sheet)
+        con.execute("SET preserve_insertion_order = false")  # rows carry _row from here on
         info = validate.stage(con, mapping, read)
         validate.rules_table(con)
         validate.VALIDATORS[mapping.kind](con, mapping, now, file_label)
@@ -198,9 +198,9 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
                        "rows_accepted": accepted, "rows_quarantined": quarantined, "errors_by_rule": errors,
                        "warnings_by_rule": warnings, "missing_columns": info.missing_columns,
                        "unmapped_columns": info.unmapped_columns, "notes": list(read.notes)})
-        con.execute("DROP TABLE IF EXISTS acc")
-        con.execute("CREATE TEMP TABLE acc AS SELECT v.* FROM v JOIN vq USING (_row) "
-                    "WHERE NOT vq.has_error AND NOT vq.held_back")
+        con.execute("DROP VIEW IF EXISTS acc")
+        con.execute("CREATE TEMP TABLE vq_out AS SELECT _row FROM vq WHERE has_error OR held_back")
+        con.execute("CREATE TEMP VIEW acc AS SELECT * FROM v WHERE _row NOT IN (SELECT _row FROM vq_out)")
         if dry_run:
             report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None})
             store.audit("validate", file_label, _audit_details(report))
@@ -260,14 +260,23 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         raise
     finally:
         _drop_temp(con)
+        try:
+            con.execute("SET preserve_insertion_order = true")
+        except duckdb.Error:
+            pass
 
 
-_TEMP_TABLES = ("raw", "raw_bad", "stg", "stg0", "vmap", "fmap", "smap", "pcmap", "b2", "lmatch", "v", "vq", "acc",
+_TEMP_TABLES = ("vq_out", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "b2", "lmatch", "v", "vq",
                 "rules_t", "grp", "gid", "arow", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
                 "vm", "mflags", "tmap")
 
 
 def _drop_temp(con) -> None:
+    for view in ("acc", "stg", "stg0"):
+        try:
+            con.execute(f"DROP VIEW IF EXISTS {view}")  # constant names
+        except duckdb.Error:
+            pass
     for name in _TEMP_TABLES:
         try:
             con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")  # constant names from the list above

@@ -125,15 +125,30 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
         if fld in mapping.defaults:
             expr = f"coalesce({expr}, {p.add(mapping.defaults[fld])})"
         selects.append(f"{expr} AS {fld}")
-    sql = (f"CREATE TEMP TABLE stg0 AS SELECT _row, {qid_expr} AS _qid, " + ", ".join(selects) + " FROM raw")
-    con.execute("DROP TABLE IF EXISTS stg0")
-    con.execute(sql, p.bind(sql))
+    # a view: its expressions are evaluated once, inside the validation query that reads every row
+    view = "stg0" if (mapping.kind == "referrals" and read.is_json) else "stg"
+    con.execute("DROP VIEW IF EXISTS stg0")
+    con.execute("DROP VIEW IF EXISTS stg")
     con.execute("DROP TABLE IF EXISTS stg")
-    if mapping.kind == "referrals" and read.is_json:
+    sql = (f"CREATE TEMP VIEW {view} AS SELECT _row, {qid_expr} AS _qid, " + ", ".join(selects) + " FROM raw")
+    con.execute(_inline(sql, p.bind(sql)))
+    if view == "stg0":
         _expand_nested(con, mapping)
-    else:
-        con.execute("ALTER TABLE stg0 RENAME TO stg")
     return info
+
+
+def _inline(sql: str, params: dict) -> str:
+    """Views cannot hold prepared parameters: inline them as SQL string literals (quotes doubled)."""
+    for name in sorted(params, key=len, reverse=True):
+        value = params[name]
+        if isinstance(value, str):
+            literal = "'" + value.replace("'", "''") + "'"
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            literal = repr(value)
+        else:
+            raise TypeError(f"cannot inline parameter of type {type(value).__name__}")
+        sql = sql.replace(f"${name}", literal)
+    return sql
 
 
 def _expand_nested(con, mapping: Mapping) -> None:
@@ -152,7 +167,7 @@ def _expand_nested(con, mapping: Mapping) -> None:
     cols = [f"{over[f]} AS {f}" if f in over else f for f in REFERRAL_FIELDS]
     sql = "CREATE TEMP TABLE stg AS SELECT _row, _qid, " + ", ".join(cols) + " FROM stg0"
     con.execute(sql, p.bind(sql))
-    con.execute("DROP TABLE stg0")
+    con.execute("DROP VIEW stg0")
 
 
 # -- helpers for validation ----------------------------------------------------------------------
@@ -202,19 +217,28 @@ def _issue(code: str, fld: str | None, cond: str, value: str = "NULL") -> str:
     return (f"CASE WHEN {cond} THEN struct_pack(code := '{code}', field := {f}, value := left(({value})::VARCHAR, 200)) END")
 
 
-def _text_issues(p: Params, fields: tuple[str, ...]) -> list[str]:
+def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
+    """(cheap prefilter over all text fields, list of per-field issues evaluated only when it fires)."""
     fr, mr = p.add(FORMULA_RE), p.add(MARKUP_RE)
-    maxlen = p.add(int(config.get("ingest.max_field_chars", 5000)))
+    maxlen_value = int(config.get("ingest.max_field_chars", 5000))
+    maxlen = p.add(maxlen_value)
     out = []
     for fld in fields:
         out.append(_issue("FORMULA_IN_CELL", fld, f"regexp_matches({fld}, {fr})", fld))
         out.append(_issue("MARKUP_IN_TEXT", fld, f"regexp_matches({fld}, {mr})", fld))
         out.append(_issue("FIELD_TOO_LONG", fld, f"length({fld}) > {maxlen}", f"length({fld})"))
-    return out
+    joined = "concat_ws(chr(10), " + ", ".join(fields) + ")"
+    combined = p.add(r"(?m)^\s*[=+\-@]|[<=]|(?i:javascript:)")
+    prefilter = f"(regexp_matches({joined}, {combined}) OR length({joined}) > {maxlen})"
+    return prefilter, "list_filter([" + ", ".join(out) + "], lambda x: x IS NOT NULL)"
 
 
-def _finish(con, p: Params, select_sql: str, issues: list[str]) -> None:
-    issue_list = "list_filter([" + ", ".join(issues) + "], lambda x: x IS NOT NULL)"
+def _finish(con, p: Params, select_sql: str, issues: list) -> None:
+    row_issues = [i for i in issues if not isinstance(i, tuple)]
+    text = [i for i in issues if isinstance(i, tuple)]
+    issue_list = "list_filter([" + ", ".join(row_issues) + "], lambda x: x IS NOT NULL)"
+    for prefilter, lst in text:
+        issue_list = f"list_concat({issue_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
     sql = f"CREATE TEMP TABLE v AS SELECT *, {issue_list} AS issues FROM ({select_sql}) b"
     con.execute("DROP TABLE IF EXISTS v")
     con.execute(sql, p.bind(sql))
@@ -367,7 +391,7 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str) -> None:
         _issue("COUNT_MISMATCH", "offenders_count", "offenders_num IS NOT NULL AND listed_count IS NOT NULL AND "
                "listed_count > 0 AND offenders_num < listed_count", "offenders_num || ' stated, ' || listed_count || "
                "' listed'"),
-    ] + _text_issues(p, TEXT_FIELDS)
+    ] + [_text_issues(p, TEXT_FIELDS)]
     sep = p.add(mapping.multi_sep)
     select_sql = f"""
       SELECT x.*,
@@ -410,7 +434,7 @@ def validate_stores(con, mapping: Mapping, now, file_label: str) -> None:
                "concat_ws(',', latitude, longitude)"),
         _issue("POSTCODE_MALFORMED", "postcode", f"pc_norm IS NOT NULL AND NOT regexp_matches(pc_norm, "
                f"{p.add(POSTCODE_RE)})", "postcode"),
-    ] + _text_issues(p, ("store_name", "address", "town", "retailer_name"))
+    ] + [_text_issues(p, ("store_name", "address", "town", "retailer_name"))]
     _finish(con, p, select_sql, issues)
 
 
@@ -435,7 +459,7 @@ def validate_recorded_crime(con, mapping: Mapping, now, file_label: str) -> None
                "(longitude IS NOT NULL AND lon_in IS NULL)", "concat_ws(',', latitude, longitude)"),
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
-    ] + _text_issues(p, ("location", "crime_type", "context"))
+    ] + [_text_issues(p, ("location", "crime_type", "context"))]
     _finish(con, p, select_sql, issues)
 
 
