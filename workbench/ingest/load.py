@@ -293,9 +293,10 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     stats = con.execute("""
       SELECT (SELECT count(*) FROM grp WHERE status = 'new'), (SELECT count(*) FROM grp WHERE status = 'revised'),
              (SELECT count(*) FROM grp WHERE status = 'unchanged'), (SELECT count(*) FROM si_new),
-             (SELECT count(*) FROM si_map m JOIN si_upd u ON u.ikey = m.ikey WHERE NOT u.is_correction)
-               + (SELECT count(*) FROM si_map WHERE how = 'batch')
-    """).fetchone()
+             (SELECT count(*) FROM si JOIN si_map m USING (ikey) WHERE m.how <> 'new' AND EXISTS (
+                SELECT 1 FROM referral_incidents ri JOIN referrals r USING (referral_id)
+                WHERE ri.incident_id = m.incident_id AND NOT (r.source_name = $src AND r.source_ref = si.ref)))
+    """, {"src": mapping.name}).fetchone()
     superseded = con.execute("""SELECT count(*) FROM referrals WHERE source_name = $src AND NOT is_current
         AND source_ref IN (SELECT ref FROM gid)""", {"src": mapping.name}).fetchone()[0]
     return {"referrals_new": stats[0], "referrals_revised": stats[1], "referrals_unchanged": stats[2],
