@@ -97,7 +97,8 @@ def _tactic_map(con, mapping: Mapping) -> None:
 def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_notes: list) -> dict:
     """Insert accepted rows (table acc) as referrals, incidents, mentions, tactics and flags."""
     src = {"src": mapping.name, "batch": batch_id}
-    hash_expr = "hash(" + ", ".join(_CANON_HASH_FIELDS) + ")"
+    hashed = [f for f in _CANON_HASH_FIELDS if f in mapping.fields] or ["ref"]
+    hash_expr = "hash(" + ", ".join(hashed) + ")"
     review_years = int((config.get("mopi.review_period_years", {}) or {}).get("group_3", 6))
     con.execute("DROP TABLE IF EXISTS grp")
     # one pass to find each version's first row and content hash, then its values from that row
@@ -112,7 +113,7 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
                   OR a.hc_final IS NOT NULL THEN '3x5x2' END AS grading_scheme,
              a.se_final AS se, nullif(a.ia_final, '') AS ia, a.hc_final AS hc, a.handling_conditions AS hcond,
              k.content_hash
-      FROM k JOIN acc a ON a._row = k.first_row
+      FROM k JOIN v a ON a._row = k.first_row
     """, {"now": now})
     con.execute("""
       ALTER TABLE grp ADD COLUMN status VARCHAR;
@@ -152,14 +153,15 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     else:
         ikey = "a._row"
     akey = "a.ref || chr(31) || coalesce(a.received_at, '')"
+    # narrow row -> referral (and staged incident) map; arow is a view joining it to the validated rows
     con.execute(f"""
-      CREATE OR REPLACE TEMP TABLE arow AS
-      SELECT a.*, gid.referral_id, {ikey} AS ikey
-      FROM acc a JOIN gid ON gid.gkey = {akey}
+      CREATE OR REPLACE TEMP TABLE rowref AS
+      SELECT a._row, gid.referral_id, {ikey} AS ikey
+      FROM (SELECT _row, ref, received_at, incident_ref, crime_number_norm, occurred_raw, store_ref FROM acc) a
+      JOIN gid ON gid.gkey = {akey}
     """)
-    # staged incidents
-    offenders_expr = ("coalesce(max(offenders_num), count(*) FILTER (WHERE offender_name IS NOT NULL))"
-                      if mapping.shape == "offender" else "max(offenders_num)")
+    con.execute("DROP VIEW IF EXISTS arow")
+    con.execute("CREATE TEMP VIEW arow AS SELECT v.*, r.referral_id, r.ikey FROM v JOIN rowref r USING (_row)")
     si_cols = {
         "referral_id": "referral_id", "ref": "ref", "source_incident_ref": "coalesce(incident_ref, crime_number)",
         "crime_number": "crime_number", "crime_number_norm": "crime_number_norm", "force_code": "force_code",
@@ -258,7 +260,7 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     # the row -> (referral, incident) lookup for mentions and flags
     con.execute("""
       CREATE OR REPLACE TEMP TABLE rowmap AS
-      SELECT a._row, a.referral_id, m.incident_id FROM arow a JOIN si_map m ON m.ikey = a.ikey
+      SELECT a._row, a.referral_id, m.incident_id FROM rowref a JOIN si_map m ON m.ikey = a.ikey
     """)
     _people(con, mapping)
     _vehicles(con, mapping)

@@ -17,6 +17,7 @@ from workbench import config
 from workbench.errors import WorkbenchError
 from workbench.ingest import load as load_mod
 from workbench.ingest import readers, validate
+from workbench.ingest import rules as rules_mod
 from workbench.ingest.mapping import Mapping, all_mappings, load_mapping
 from workbench.ingest.readers import ReadError, ReadResult
 from workbench.store import Store, os_user, utcnow
@@ -73,7 +74,7 @@ def resolve_source(read: ReadResult, source: str | None) -> Mapping:
 
 # -- the batch -------------------------------------------------------------------------------------------
 def _prepare_connection(store: Store) -> None:
-    limit = config.get("ingest.memory_limit", "1GB")
+    limit = config.get("ingest.memory_limit", "1500MB")
     store.con.execute("SET memory_limit = $m", {"m": str(limit)})
     store.con.execute("SET preserve_insertion_order = true")
 
@@ -111,17 +112,25 @@ def _insert_quarantine(con, mapping: Mapping, read: ReadResult, batch_id: int, f
     else:
         pairs = ", ".join(f"{p.add(h)}, raw.c{i}" for i, h in enumerate(read.headers))
         raw_expr = f"json_object({pairs})"
+    rules = rules_mod.rules()
+
+    def lit(text: str) -> str:  # constant rule text from workbench/ingest/rules.py, never file content
+        return "'" + text.replace("'", "''") + "'"
+
+    severity = "CASE x.code " + " ".join(f"WHEN {lit(c)} THEN {lit(r.severity)}" for c, r in rules.items()) + " END"
+    message = "CASE x.code " + " ".join(f"WHEN {lit(c)} THEN {lit(r.message)}" for c, r in rules.items()) + " END"
+    errs = p.add(rules_mod.error_codes())
+    incomplete = ("struct_pack(code := 'REFERRAL_INCOMPLETE', field := NULL::VARCHAR, value := NULL::VARCHAR)")
+    reasons = (f"to_json(list_transform(list_concat(list_filter(v.issues, lambda x: list_contains({errs}, x.code)), "
+               f"CASE WHEN q.held_back THEN [{incomplete}] ELSE [] END, "
+               f"list_filter(v.issues, lambda x: NOT list_contains({errs}, x.code))), "
+               f"lambda x: struct_pack(rule := x.code, severity := {severity}, field := x.field, value := x.value, "
+               f"message := {message})))")
     sql = f"""
       INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
-      SELECT {p.add(batch_id)}, {p.add(mapping.name)}, {p.add(file_label)}, q._row, {raw_expr}, rs.reasons,
+      SELECT {p.add(batch_id)}, {p.add(mapping.name)}, {p.add(file_label)}, o._row, {raw_expr}, {reasons},
              'open', {p.add(now)}
-      FROM vq_out q JOIN raw ON raw._row = q._row
-      JOIN (SELECT x._row, to_json(list(struct_pack(rule := x.code, severity := r.severity, field := x.field,
-                   value := x.value, message := r.message) ORDER BY r.severity, x.ord)) AS reasons
-            FROM (SELECT _row, u.code, u.field, u.value, ord FROM (SELECT _row, unnest(issues) AS u,
-                       generate_subscripts(issues, 1) AS ord FROM v WHERE _row IN (SELECT _row FROM vq_out))
-                  UNION ALL SELECT _row, 'REFERRAL_INCOMPLETE', NULL, NULL, 0 FROM vq WHERE held_back) x
-            JOIN rules_t r ON r.code = x.code GROUP BY x._row) rs ON rs._row = q._row
+      FROM vq_out o JOIN vq q ON q._row = o._row JOIN v ON v._row = o._row JOIN raw ON raw._row = o._row
     """
     con.execute(sql, p.bind(sql))
     con.execute("""
@@ -267,12 +276,12 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
 
 
 _TEMP_TABLES = ("vq_out", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "b2", "lmatch", "v", "vq",
-                "rules_t", "grp", "gid", "arow", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
+                "rules_t", "grp", "gid", "rowref", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
                 "vm", "mflags", "tmap")
 
 
 def _drop_temp(con) -> None:
-    for view in ("acc", "stg", "stg0"):
+    for view in ("arow", "acc", "stg", "stg0"):
         try:
             con.execute(f"DROP VIEW IF EXISTS {view}")  # constant names
         except duckdb.Error:
