@@ -1,0 +1,225 @@
+"""`workbench hotspots backtest|plan|map|knox|emerging`: hotspot statistics, forecast accuracy and patrol plans."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table
+from workbench.errors import WorkbenchError
+from workbench.store import open_store
+
+hotspots_app = typer.Typer(help="Hot spots for patrol planning: statistics, measured forecast accuracy, patrol plans.",
+                           no_args_is_help=True)
+
+ForceOption = typer.Option(None, "--force", help="Force name, alias or code (e.g. 'West Yorkshire', WYP, 13).")
+UnitOption = typer.Option("h3:8", "--unit", help="Spatial unit: h3:R (e.g. h3:8), grid:M (metres) or lsoa.")
+SourceOption = typer.Option("referrals", "--source", help="referrals (the store) or police-uk (street-level CSVs).")
+FilesOption = typer.Option(None, "--files", help="police.uk street-level CSV files or directories "
+                                                 "(default: the shipped West Yorkshire sample).")
+
+
+def _force(text: Optional[str]) -> Optional[str]:
+    from workbench import reference
+
+    if text is None:
+        return None
+    code = reference.resolve_force(text)
+    if code is None:
+        raise WorkbenchError(f"unknown force {text!r}: give a force name, alias or code (e.g. 'West Yorkshire' or 13)")
+    return code
+
+
+def _events(source: str, force_code, db, files, crime_type: str = "Shoplifting"):
+    """(events, default period, periods mode) for a source."""
+    from workbench.hotspots import events, policeuk
+
+    if source == "referrals":
+        with open_store(db, read_only=True) as store:
+            ev = events.from_store(store, force_code=force_code)
+        if ev.empty:
+            raise WorkbenchError("no located incidents in the store" + (f" for force {force_code}" if force_code else "")
+                                 + "; run `workbench ingest` and `workbench geo enrich` first")
+        return ev, "week", "full"
+    if source in ("police-uk", "policeuk", "police_uk"):
+        ev = policeuk.read_street_csvs(files or None, crime_type=crime_type)
+        if force_code:
+            ev = ev[ev["force_code"] == force_code].reset_index(drop=True)
+            if ev.empty:
+                raise WorkbenchError(f"no police.uk {crime_type} rows for force {force_code}")
+        return ev, "month", "observed"
+    raise WorkbenchError(f"unknown source {source!r}: use referrals or police-uk")
+
+
+@hotspots_app.command("backtest")
+def backtest_cmd(source: str = SourceOption, force: Optional[str] = ForceOption, unit: str = UnitOption,
+                 period: Optional[str] = typer.Option(None, "--period", help="week or month (default: week for "
+                                                      "referrals, month for police.uk)."),
+                 origins: int = typer.Option(12, "--origins", help="Number of rolling origins (periods tested)."),
+                 methods: str = typer.Option("naive,prospective,kde", "--methods", help="Comma-separated methods: "
+                                             "naive, average, prospective, kde."),
+                 bandwidth: Optional[float] = typer.Option(None, "--bandwidth", help="Spatial bandwidth in metres for "
+                                                           "prospective/kde (default: documented per method)."),
+                 files: Optional[List[Path]] = FilesOption, db: Optional[Path] = DbOption,
+                 json_out: bool = JsonOption) -> None:
+    """Rolling-origin backtest: hit rate, PAI and PEI* at 1/5/10% of area for each method beside the naive baseline."""
+    from workbench.hotspots import backtest, cells, forecast
+
+    cells.parse_unit(unit)
+    chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+    bad = [m for m in chosen if m not in forecast.METHODS]
+    if bad:
+        raise WorkbenchError(f"unknown method(s) {', '.join(bad)}: use {', '.join(forecast.METHODS)}")
+    force_code = _force(force)
+    ev, default_period, mode = _events(source, force_code, db, files)
+    summary, detail = backtest.backtest_events(ev, unit=unit, period=period or default_period, methods=chosen,
+                                               origins=origins, periods=mode, force_codes=force_code,
+                                               bandwidth_m=bandwidth)
+    rows = [{"method": r.method, "coverage": r.coverage, "hit_rate": round(r.hit_rate, 4), "pai": round(r.pai, 3),
+             "pei_star": round(r.pei_star, 4), "origins": int(r.origins)} for r in summary.itertuples()]
+    if json_out:
+        emit_json({"source": source, "force_code": force_code, **summary.attrs, "results": rows})
+        return
+    a = summary.attrs
+    console.print(f"{source}: {a['events']:,} events, {a['units']:,} {a['unit']} units ({a['area_km2']:,} km2), "
+                  f"{a['origins']} origins {a['first_origin']} to {a['last_origin']} ({a['period']}ly)")
+    print_table("backtest", [{**r, "coverage": f"{r['coverage']:.0%}", "hit_rate": f"{r['hit_rate']:.1%}",
+                              "pai": f"{r['pai']:.1f}", "pei_star": f"{r['pei_star']:.2f}"} for r in rows])
+
+
+@hotspots_app.command("plan")
+def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias or code."),
+             period: str = typer.Option("next-week", "--period", help="next-week (the 7 days after the latest "
+                                        "incident) or next-month (police.uk)."),
+             out: Path = typer.Option(..., "--out", help="Output directory (plan.csv, map.html/.png, briefing.pdf/.png)."),
+             unit: str = UnitOption, method: Optional[str] = typer.Option(None, "--method",
+                                                                          help="Forecast method (default: kde)."),
+             top: int = typer.Option(15, "--top", help="Number of places in the plan."),
+             source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
+             png: bool = typer.Option(True, "--png/--no-png", help="Also write PNGs of the map and briefing."),
+             db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """Patrol plan for a force and the next period: table, offline map and a marked PDF/PNG briefing."""
+    from workbench.hotspots import briefing, cells, events, forecast, plan
+
+    cells.parse_unit(unit)
+    if period not in ("next-week", "next-month"):
+        raise WorkbenchError(f"unknown period {period!r}: use next-week or next-month")
+    method = method or forecast.BETTER_DEFAULT
+    if method not in forecast.METHODS:
+        raise WorkbenchError(f"unknown method {method!r}: use {', '.join(forecast.METHODS)}")
+    force_code = _force(force)
+    ev, _, mode = _events(source, force_code, db, files)
+    stores = None
+    if source == "referrals":
+        with open_store(db, read_only=True) as store:
+            stores = events.stores_frame(store, force_code=force_code)
+    p = plan.patrol_plan(ev, stores, force_code=force_code, unit=unit, method=method, top=top, periods=mode,
+                         period="week" if period == "next-week" else "month")
+    result = briefing.plan_outputs(p, out, png=png)
+    if db is not None or source == "referrals":
+        try:
+            with open_store(db) as store:
+                store.audit("hotspots-plan", str(out), {"force_code": force_code, **{k: p.meta[k] for k in
+                            ("period_start", "period_end", "method", "unit")}})
+        except WorkbenchError:
+            pass
+    if json_out:
+        emit_json({"meta": p.meta, "outputs": result, "places": p.cells.drop(columns=["score"]).to_dict("records")})
+        return
+    m = p.meta
+    console.print(f"patrol plan for {m['force_name']}, {m['period_start']} to {m['period_end']} ({m['method']}, {m['unit']})")
+    console.print(m["accuracy"])
+    print_table("places", [{"#": r.rank, "place": r.label, "expected": f"{r.expected:.1f}", "stores": r.stores_n}
+                           for r in p.cells.itertuples()])
+    for key in ("plan_csv", "map_html", "map_png", "pdf", "png"):
+        if key in result:
+            console.print(f"wrote {result[key]}")
+
+
+@hotspots_app.command("map")
+def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with the same stem is written beside it."),
+            unit: str = typer.Option("h3:7", "--unit", help="Spatial unit for the national map (default h3:7)."),
+            force: Optional[str] = ForceOption, weeks: int = typer.Option(52, "--weeks", help="Weeks of history used."),
+            permutations: int = typer.Option(199, "--permutations", help="Gi* permutations."),
+            source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
+            png: bool = typer.Option(True, "--png/--no-png"), db: Optional[Path] = DbOption,
+            json_out: bool = JsonOption) -> None:
+    """National (or one force's) hot spot map: Getis-Ord Gi* with FDR on the last N weeks, offline HTML + PNG."""
+    import pandas as pd
+
+    from workbench.hotspots import briefing, cells, counts, gistar, plan
+
+    u = cells.parse_unit(unit)
+    force_code = _force(force)
+    ev, _, mode = _events(source, force_code, db, files)
+    if source == "referrals":
+        ev = ev[ev["occurred_at"] >= ev["occurred_at"].max() - pd.Timedelta(weeks=weeks)]
+    cm = counts.count_matrix(ev, u, "week" if source == "referrals" else "month", periods=mode,
+                             force_codes=force_code)
+    gi = gistar.hot_spots(cm, permutations=permutations)
+    hot = gi[gi["category"].str.startswith("Hot spot")]
+    by_force = hot.groupby("force_code").size().rename("hot_cells").reset_index()
+    by_force["force_name"] = by_force["force_code"].map(plan.force_name)
+    by_force = by_force.sort_values(["hot_cells", "force_name"], ascending=[False, True])
+    title = f"Shoplifting hot spots: {plan.force_name(force_code) if force_code else 'England and Wales'}"
+    subtitle = (f"{int(cm.counts.sum()):,} incidents {ev['occurred_at'].min():%d %b %Y} to "
+                f"{ev['occurred_at'].max():%d %b %Y}; Gi* ({permutations} permutations, FDR 5%) on {u.label}; "
+                f"{len(hot):,} hot spot cells")
+    result = briefing.hotspot_map(gi, u, out, title, subtitle, by_force, png=png)
+    result.update({"hot_cells": int(len(hot)), "units": int(len(gi)), "forces_with_hot_spots": int(len(by_force))})
+    if json_out:
+        emit_json(result)
+        return
+    console.print(f"wrote {result['html']} ({result['html_bytes'] / 1e6:.2f} MB): {len(hot):,} hot spot cells "
+                  f"in {len(by_force)} forces")
+    if "png" in result:
+        console.print(f"wrote {result['png']}")
+
+
+@hotspots_app.command("knox")
+def knox_cmd(force: Optional[str] = ForceOption, source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
+             space: str = typer.Option("0,100,200,400,800", "--space-bands", help="Spatial band edges in metres."),
+             time: str = typer.Option("0,7,14,28,56", "--time-bands", help="Temporal band edges in days."),
+             iterations: int = typer.Option(999, "--iterations", help="Monte Carlo permutations."),
+             db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """Near-repeat (Knox) test: observed/expected pairs by distance x time band with Monte Carlo p-values."""
+    from workbench.hotspots import knox
+
+    def edges(text):
+        try:
+            return tuple(float(x) for x in text.split(","))
+        except ValueError:
+            raise WorkbenchError(f"band edges must be comma-separated numbers, not {text!r}") from None
+
+    ev, _, _ = _events(source, _force(force), db, files)
+    table = knox.knox(ev, edges(space), edges(time), iterations=iterations)
+    if json_out:
+        emit_json({**table.attrs, "bands": table.to_dict("records")})
+        return
+    print_table(f"Knox test: {table.attrs['events']:,} events, {table.attrs['pairs']:,} pairs, {iterations} permutations",
+                [{"distance": r.space_band, "time": r.time_band, "observed": r.observed, "expected": f"{r.expected:.1f}",
+                  "ratio": f"{r.ratio:.2f}", "p": f"{r.p_value:.3f}"} for r in table.itertuples()])
+
+
+@hotspots_app.command("emerging")
+def emerging_cmd(force: str = typer.Option(..., "--force", help="Force name, alias or code."),
+                 unit: str = UnitOption, periods: int = typer.Option(12, "--periods", help="Periods analysed."),
+                 source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
+                 db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """Emerging hot spot categories (space-time Gi* + Mann-Kendall) per unit with crime."""
+    from workbench.hotspots import counts, emerging
+
+    force_code = _force(force)
+    ev, period, mode = _events(source, force_code, db, files)
+    cm = counts.count_matrix(ev, unit, period, periods=mode, force_codes=force_code)
+    table = emerging.emerging_hot_spots(cm, periods=periods)
+    tally = table["category"].value_counts().to_dict() if len(table) else {}
+    if json_out:
+        emit_json({"categories": tally, "units": table.drop(columns=["x", "y"]).to_dict("records")})
+        return
+    print_table("emerging hot spots", [{"category": k, "units": v} for k, v in tally.items()])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hotspots_app, name="hotspots")
