@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "workbench.commands.sample_cmds",
     "workbench.commands.geo_cmds",
     "workbench.commands.ingest_cmds",
+    "workbench.commands.hotspots_cmds",
 )
 
 app = typer.Typer(
