@@ -50,6 +50,8 @@ demo: setup assets
 	$(BIN)/workbench summary --db $(WORKBENCH_DB)
 	$(BIN)/workbench geo enrich --db $(WORKBENCH_DB)
 	$(BIN)/workbench map forces --out $(OUT)/maps/forces.html --db $(WORKBENCH_DB)
+	$(BIN)/workbench hotspots plan --force "West Yorkshire" --period next-week --out $(OUT)/plans/west-yorkshire --db $(WORKBENCH_DB)
+	$(BIN)/workbench hotspots map --out $(OUT)/maps/hotspots.html --db $(WORKBENCH_DB)
 
 test: setup browser assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
