@@ -1,0 +1,1 @@
+"""ipywidgets panels composing workbench library calls (one module per capability)."""
