@@ -11,6 +11,11 @@ from workbench.hotspots.counts import CountMatrix
 from workbench.hotspots.events import HotspotError
 
 
+@pytest.fixture(scope="module")
+def world_root(tmp_path_factory) -> str:
+    return str(tmp_path_factory.getbasetemp() / "hotspot_world")
+
+
 def _line_matrix(counts_by_period: list[list[float]], spacing: int = 100) -> CountMatrix:
     """Units on a line, `spacing` metres apart, with the given counts (rows = units)."""
     c = np.array(counts_by_period, dtype=float)
@@ -87,8 +92,8 @@ def test_units_parse_and_study_area():
     assert 1900 < len(area) < 2150 and area["area_km2"].sum() == pytest.approx(len(area))
 
 
-def test_counts_sql_matches_python(tmp_path, tmp_store):
-    incidents, stores = world(str(tmp_path.parent.parent / "hotspot_world"))
+def test_counts_sql_matches_python(world_root, tmp_store):
+    incidents, stores = world(world_root)
     fill_store(tmp_store, incidents, stores, force_codes=["13"])
     sql = counts.store_counts(tmp_store, unit="h3:8", period="month")
     from workbench.hotspots import events as ev_mod
@@ -107,8 +112,8 @@ def test_counts_sql_matches_python(tmp_path, tmp_store):
     assert 0 < len(tactic) < len(ev) and tactic["tactics"].str.contains("CONCEAL").all()
 
 
-def test_better_method_beats_naive_on_sample_world(tmp_path):
-    ev = world_events(str(tmp_path.parent.parent / "hotspot_world"))
+def test_better_method_beats_naive_on_sample_world(world_root):
+    ev = world_events(world_root)
     summary, _ = backtest.backtest_events(ev, unit="h3:8", period="week", methods=("naive", "prospective", "kde"),
                                           origins=8)
     at5 = summary[np.isclose(summary["coverage"], 0.05)].set_index("method")

@@ -68,7 +68,7 @@ def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_
 
     recent_start = cm.periods[max(0, len(cm.periods) - profile_periods)]
     recent = cm.events[(cm.events["unit_id"].isin(chosen["unit_id"])) & (cm.events["period_start"] >= recent_start)]
-    profile = pd.crosstab(pd.Categorical(recent["occurred_at"].dt.dayofweek.map(dict(enumerate(DAYS))), DAYS),
+    profile = pd.crosstab(pd.Categorical(recent["occurred_at"].dt.day_of_week.map(dict(enumerate(DAYS))), DAYS),
                           pd.Categorical(recent["occurred_at"].dt.hour, range(24)), dropna=False)
     profile.index.name, profile.columns.name = "day", "hour"
     if period == "month" or (recent["occurred_at"].dt.hour == 0).all():
