@@ -275,13 +275,13 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             pass
 
 
-_TEMP_TABLES = ("vq_out", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "b2", "lmatch", "v", "vq",
+_TEMP_TABLES = ("vq_out", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "lmatch", "v", "vq",
                 "rules_t", "grp", "gid", "rowref", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
                 "vm", "mflags", "tmap")
 
 
 def _drop_temp(con) -> None:
-    for view in ("arow", "acc", "stg", "stg0"):
+    for view in ("arow", "acc", "b2", "stg", "stg0"):
         try:
             con.execute(f"DROP VIEW IF EXISTS {view}")  # constant names
         except duckdb.Error:

@@ -137,11 +137,30 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
     return info
 
 
+def _inline_params(params: dict) -> dict:
+    """Lists of strings (format lists) as SQL list literals for _inline."""
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            out[k] = _ListLiteral("[" + ", ".join("'" + x.replace("'", "''") + "'" for x in v) + "]")
+        elif hasattr(v, "isoformat"):
+            out[k] = _ListLiteral("TIMESTAMP '" + v.isoformat(sep=" ") + "'")
+        else:
+            out[k] = v
+    return out
+
+
+class _ListLiteral(str):
+    pass
+
+
 def _inline(sql: str, params: dict) -> str:
     """Views cannot hold prepared parameters: inline them as SQL string literals (quotes doubled)."""
     for name in sorted(params, key=len, reverse=True):
         value = params[name]
-        if isinstance(value, str):
+        if isinstance(value, _ListLiteral):
+            literal = str(value)
+        elif isinstance(value, str):
             literal = "'" + value.replace("'", "''") + "'"
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             literal = repr(value)
@@ -212,9 +231,17 @@ def haversine_m(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
             f"cos(radians({lat2})) * pow(sin(radians({lon2} - {lon1}) / 2), 2))))")
 
 
-def _issue(code: str, fld: str | None, cond: str, value: str = "NULL") -> str:
+class Issue(str):
+    """SQL for one rule's issue struct (NULL when the rule passes), remembering its condition."""
+    cond: str
+
+
+def _issue(code: str, fld: str | None, cond: str, value: str = "NULL") -> Issue:
     f = f"'{fld}'" if fld else "NULL"
-    return (f"CASE WHEN {cond} THEN struct_pack(code := '{code}', field := {f}, value := left(({value})::VARCHAR, 200)) END")
+    issue = Issue(f"CASE WHEN {cond} THEN struct_pack(code := '{code}', field := {f}, "
+                  f"value := left(({value})::VARCHAR, 200)) END")
+    issue.cond = f"coalesce({cond}, FALSE)"
+    return issue
 
 
 def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
@@ -234,9 +261,12 @@ def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
 
 
 def _finish(con, p: Params, select_sql: str, issues: list) -> None:
-    row_issues = [i for i in issues if not isinstance(i, tuple)]
+    row_issues = [i for i in issues if isinstance(i, Issue)]
     text = [i for i in issues if isinstance(i, tuple)]
-    issue_list = "list_filter([" + ", ".join(row_issues) + "], lambda x: x IS NOT NULL)"
+    # build the (costly) list of structs only for rows where some rule fires
+    any_issue = " OR ".join(i.cond for i in row_issues)
+    issue_list = (f"CASE WHEN {any_issue} THEN list_filter([" + ", ".join(row_issues)
+                  + "], lambda x: x IS NOT NULL) ELSE [] END")
     for prefilter, lst in text:
         issue_list = f"list_concat({issue_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
     sql = f"CREATE TEMP TABLE v AS SELECT *, {issue_list} AS issues FROM ({select_sql}) b"
@@ -293,7 +323,6 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str) -> None:
         {_bool(p, mapping, 's.detained')} AS detained_b,
         {_bool(p, mapping, 's.cctv')} AS cctv_b,
         upper(regexp_replace(coalesce(s.grading, ''), '[^A-Za-z0-9]', '', 'g')) AS grading_norm,
-        coalesce(s.referral_ref, {label} || '#' || s._row) AS ref,
         sm.store_id AS retail_store_id
       FROM stg s LEFT JOIN fmap fm ON fm.raw = s.force
       LEFT JOIN smap sm ON {'TRUE' if is_retailer else 'FALSE'} AND sm.raw_ref = s.store_ref
@@ -308,8 +337,8 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str) -> None:
              WHEN grading_norm = '' THEN NULL ELSE 'invalid' END AS grading_scheme
       FROM ({base}) b LEFT JOIN pcmap pm ON pm.pc_norm = b.pc_norm
     """
-    con.execute("DROP TABLE IF EXISTS b2")
-    con.execute(f"CREATE TEMP TABLE b2 AS {b2}", p.bind(b2))
+    con.execute("DROP VIEW IF EXISTS b2")
+    con.execute(_inline(f"CREATE TEMP VIEW b2 AS {b2}", _inline_params(p.bind(b2))))
     # match force-source locations to stores: same postcode (preferring a name match), else nearest within 150 m
     con.execute("DROP TABLE IF EXISTS lmatch")
     radius = float(config.get("ingest.store_match_metres", 150))
@@ -394,7 +423,7 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str) -> None:
     ] + [_text_issues(p, TEXT_FIELDS)]
     sep = p.add(mapping.multi_sep)
     select_sql = f"""
-      SELECT x.*,
+      SELECT x.*, coalesce(referral_ref, {label} || '#' || _row) AS ref,
         CASE WHEN grading_scheme IN ('3x5x2', '5x5x5') THEN grading_norm[1] ELSE se_norm END AS se_final,
         CASE WHEN grading_scheme IN ('3x5x2', '5x5x5') THEN grading_norm[2]
              ELSE regexp_extract(upper(trim(intelligence_assessment)), '^([A-E])\\b', 1) END AS ia_final,
