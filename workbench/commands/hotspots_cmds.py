@@ -221,5 +221,18 @@ def emerging_cmd(force: str = typer.Option(..., "--force", help="Force name, ali
     print_table("emerging hot spots", [{"category": k, "units": v} for k, v in tally.items()])
 
 
+@hotspots_app.command("cube")
+def cube_cmd(db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """(Re)build the pre-aggregated hotspot_cube the hotspot explorer filters (after ingest or enrichment)."""
+    from workbench.hotspots import cube
+
+    with open_store(db) as store:
+        rows = cube.build(store)
+    if json_out:
+        emit_json({"hotspot_cube_rows": rows})
+        return
+    console.print(f"hotspot_cube rebuilt: {rows:,} rows")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(hotspots_app, name="hotspots")

@@ -52,7 +52,31 @@ def plan_map(plan, out: str | Path, png: bool = True) -> dict:
     fm.add_table("Patrol places (rank: expected)",
                  [(f"#{int(r.rank)} {r.label}", f"{r.expected:.1f}") for r in plan.cells.itertuples()])
     fm.notes.append(m["accuracy_short"])
-    return fm.save(out, png=png)
+    return _save(fm, out, png)
+
+
+def screenshot(html_path, png_path, **kw):
+    """workbench.maps.screenshot, run in a worker thread when this thread has a running asyncio loop
+    (Jupyter kernels do; Playwright's sync API refuses to run inside one)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return maps.screenshot(html_path, png_path, **kw)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(maps.screenshot, html_path, png_path, **kw).result()
+
+
+def _save(fm, out, png: bool) -> dict:
+    result = fm.save(out, png=False)
+    if png:
+        png_path = Path(out).with_suffix(".png")
+        screenshot(Path(out), png_path)
+        result.update({"png": str(png_path), "png_bytes": png_path.stat().st_size})
+    return result
 
 
 def _fit(fm, bounds) -> None:
@@ -104,7 +128,7 @@ def hotspot_map(gi: pd.DataFrame, unit: cells.Unit, out: str | Path, title: str,
     if force_counts is not None and len(force_counts):
         fm.add_table("Hot spot cells by force", [(r.force_name, f"{int(r.hot_cells):,}")
                                                  for r in force_counts.itertuples()])
-    return fm.save(out, png=png)
+    return _save(fm, out, png)
 
 
 # -- briefing -----------------------------------------------------------------------------------------
@@ -216,7 +240,7 @@ def write_briefing(plan, out_dir: str | Path, png: bool = True, map_png: str | P
               "pdf_bytes": pdf_path.stat().st_size}
     if png:
         png_path = out_dir / "briefing.png"
-        maps.screenshot(html_path, png_path, width=A4_PX[0], height=A4_PX[1])
+        screenshot(html_path, png_path, width=A4_PX[0], height=A4_PX[1])
         result["png"] = str(png_path)
     return result
 
@@ -245,6 +269,6 @@ def plan_outputs(plan, out_dir: str | Path, png: bool = True) -> dict:
     plan.profile.to_csv(out_dir / "profile.csv")
     plan.accuracy.to_csv(out_dir / "accuracy.csv", index=False)
     result = {"plan_csv": str(out_dir / "plan.csv")}
-    result.update({f"map_{k}": v for k, v in plan_map(plan, out_dir / "map.html", png=True).items()})
+    result.update({f"map_{k}": v for k, v in plan_map(plan, out_dir / "map.html", png=png).items()})
     result.update(write_briefing(plan, out_dir, png=png, map_png=out_dir / "map.png"))
     return result
