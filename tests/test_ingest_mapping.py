@@ -37,7 +37,7 @@ def test_worked_example_from_the_docs(tmp_path, tmp_store):
     data = tmp_path / "quickstop_march.csv"
     data.write_text(
         "Ref|Shop|When|Police|Crime Ref|Stolen £|People|Names|How|Hurt|Car|Story|Sent\n"
-        "QS-0001|0042|24.03.2025 18:05|Thames Valley Police|43/12345/25|84.20|2|Ann Lee & Bo Ray|foil bag & razors"
+        "QS-0001|0042|24.03.2025 18:05|Thames Valley Police|43/12345/25|84.20|2|Ann Lee & Bo Ray|foil bag & razors & smash and grab"
         "|no|AB12CDE|Two took razors|25.03.2025 09:00\n"
         "QS-0002|0042|26.03.2025 10:00|TVP|||1|Cy Dee|distraction|yes||One distracted staff|27.03.2025 09:00\n",
         encoding="utf-8")
@@ -48,7 +48,7 @@ def test_worked_example_from_the_docs(tmp_path, tmp_store):
     assert incident.crime_number_norm == "431234525" and incident.force_code == "43"
     assert float(incident.value_gbp) == 84.20 and str(incident.occurred_at) == "2025-03-24 18:05:00"
     tactics = set(tmp_store.sql("SELECT tactic_code FROM incident_tactics").tactic_code)
-    assert tactics == {"FOIL", "RAZOR"}
+    assert tactics == {"FOIL", "RAZOR", "RUSH"}
     names = set(tmp_store.sql("SELECT full_name FROM person_mentions").full_name)
     assert names == {"Ann Lee", "Bo Ray"}
     assert tmp_store.sql("SELECT vrm_format FROM vehicle_mentions").vrm_format.tolist() == ["current"]

@@ -57,6 +57,7 @@ def _tactic_map(con, mapping: Mapping) -> None:
     codes = set(reference.tactics()["tactic_code"])
     synonyms = reference.tactic_synonyms()
     by_length = sorted(synonyms, key=len, reverse=True)
+    own = mapping.value_maps.get("tactics", {})  # the source's own codes or phrases -> controlled codes
     values = [r[0] for r in con.execute("SELECT DISTINCT tactics FROM acc WHERE tactics IS NOT NULL").fetchall()]
     seps = {mapping.multi_sep, mapping.multi_sep.strip() or mapping.multi_sep, ";", ",", "|", "/", "+"}
     rows = []
@@ -70,7 +71,10 @@ def _tactic_map(con, mapping: Mapping) -> None:
             if not token:
                 continue
             found = []
-            if token.upper() in codes:
+            mapped = own.get(token.lower())
+            if mapped and mapped.upper() in codes:
+                found = [mapped.upper()]
+            elif token.upper() in codes:
                 found = [token.upper()]
             else:
                 norm = reference.normalise_label(token)
