@@ -109,7 +109,7 @@ def pandas_baseline(extract: str) -> dict:
     import re
 
     from workbench import reference
-    from workbench.ingest.validate import FORMULA_RE, MARKUP_RE, POSTCODE_RE  # noqa: F401
+    from workbench.ingest.validate import FORMULA_RE, MARKUP_RE
 
     start = time.perf_counter()
     codes = set(reference.tactics()["tactic_code"])

@@ -157,7 +157,7 @@ def parse_mapping(path: Path, data: Any) -> Mapping:
             raise _err(path, f"columns.{header}", f"maps to {target!r}, already mapped from {seen[target]!r}")
         seen[target] = str(header)
     for req in REQUIRED_BY_KIND[kind]:
-        if req not in seen and not (kind == "referrals" and "crime_number" not in seen and False):
+        if req not in seen:
             raise _err(path, "columns", f"must map a column to the required field {req!r}")
     if kind == "referrals" and shape == "nested" and fmt not in ("json", "jsonl"):
         raise _err(path, "shape", "nested is only for json or jsonl sources")

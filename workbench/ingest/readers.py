@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import decimal
 import json
-import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -534,4 +533,4 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-__all__ = ["ReadError", "ReadResult", "read_header", "load", "file_sha256", "cell_text", "os"]
+__all__ = ["ReadError", "ReadResult", "read_header", "load", "file_sha256", "cell_text"]

@@ -28,8 +28,8 @@ ISO_DATE = ("%Y-%m-%d",)
 TEXT_FIELDS = ("referral_ref", "referrer", "incident_ref", "store_ref", "store_name", "address", "crime_number",
                "narrative", "offender_names", "offender_name", "offender_description", "tactics", "vrm",
                "vehicle_make", "vehicle_colour", "dems_ref", "handling_conditions")
-FORMULA_RE = r"^\s*(=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
-MARKUP_RE = r"(?i)(<\s*/?\s*(script|iframe|img|svg|object|embed|style|a)\b|javascript:|\bon[a-z]+\s*=)"
+FORMULA_RE = r"^\s*(?:=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
+MARKUP_RE = r"(?i)(?:<\s*/?\s*(?:script|iframe|img|svg|object|embed|style|a)\b|javascript:|\bon[a-z]+\s*=)"
 POSTCODE_RE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2}$"
 GB_BOX = {"lat_min": 49.8, "lat_max": 60.95, "lon_min": -8.7, "lon_max": 1.8}
 SPECIAL_COLUMNS = ("_quarantine_id", "_reasons")
