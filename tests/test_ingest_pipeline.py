@@ -283,3 +283,24 @@ def test_auto_detection_lists_candidates_when_ambiguous(tmp_path):
             "columns": {"a": "referral_ref", "b": "narrative", "crime": "crime_number"}})
     with pytest.raises(IngestError, match="fits several sources \\(one, two\\)"):
         detect_source(read_header(path), maps)
+
+
+def test_offender_rows_make_one_incident_and_surname_first_names_split(store, tmp_path):
+    from tests.bad_inputs.make_corpus import PILLBOX_HEADER
+    from workbench.ingest import ingest_file
+
+    rows = list(csv.DictReader(open(BAD / "offender_rows_partly_bad.csv", encoding="utf-8-sig"), delimiter=";"))
+    for r in rows:
+        r["Crime No."] = "13/77777/25" if r["Report Ref"] == "PHL-T-1" else r["Crime No."]
+    rows[0]["Offender Name"] = "LEE, Amy"
+    path = tmp_path / "pill.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=PILLBOX_HEADER, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    report = ingest_file(store, path)
+    assert (report["rows_accepted"], report["incidents_new"], report["referrals_new"]) == (4, 2, 2)
+    people = store.sql("SELECT full_name, forename, surname FROM person_mentions WHERE full_name LIKE '%,%'")
+    assert people.values.tolist() == [["LEE, Amy", "Amy", "LEE"]]
+    assert store.con.execute("SELECT offenders_count FROM incidents WHERE crime_number_norm = '137777725'"
+                             ).fetchone()[0] == 3

@@ -358,8 +358,10 @@ def _people(con, mapping: Mapping) -> None:
       INSERT INTO person_mentions (referral_id, incident_id, role, full_name, forename, surname, dob_raw, dob,
           gender, description, is_juvenile)
       SELECT referral_id, incident_id, role, full_name,
-             CASE WHEN full_name LIKE '% %' THEN split_part(full_name, ' ', 1) END,
-             CASE WHEN full_name LIKE '% %' THEN regexp_extract(full_name, '(\\S+)\\s*$', 1) ELSE full_name END,
+             CASE WHEN contains(full_name, ',') THEN nullif(trim(split_part(full_name, ',', 2)), '')
+                  WHEN full_name LIKE '% %' THEN split_part(full_name, ' ', 1) END,
+             CASE WHEN contains(full_name, ',') THEN trim(split_part(full_name, ',', 1))
+                  WHEN full_name LIKE '% %' THEN regexp_extract(full_name, '(\\S+)\\s*$', 1) ELSE full_name END,
              dob_raw, {_dob_sql(mapping, 'dob_raw')} AS dob, gender, description,
              CASE WHEN {_dob_sql(mapping, 'dob_raw')} IS NOT NULL AND occurred_ts IS NOT NULL
                   THEN {_dob_sql(mapping, 'dob_raw')} + INTERVAL {juvenile} YEAR > occurred_ts END
