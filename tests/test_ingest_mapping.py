@@ -86,3 +86,22 @@ def test_invalid_yaml_is_one_line(tmp_path):
     path.write_text("name: [unclosed\n")
     with pytest.raises(WorkbenchError, match="broken.yaml is not valid YAML"):
         load_mapping_file(path)
+
+
+def test_police_uk_street_files_load_as_recorded_crime(tmp_store):
+    """The shipped police.uk West Yorkshire street files (real OGL data) through the police_uk_street mapping."""
+    from workbench.ingest import ingest_file
+
+    folder = Path(__file__).resolve().parent.parent / "sample_data" / "police_uk"
+    files = sorted(folder.glob("*-street-shoplifting.csv"))
+    if not files:
+        pytest.skip("sample_data/police_uk is not present")
+    total = 0
+    for f in files:
+        report = ingest_file(tmp_store, f)
+        assert report["source"] == "police_uk_street" and report["rows_quarantined"] == 0
+        assert report["recorded_crimes_new"] == report["rows_read"]
+        total += report["rows_read"]
+    assert tmp_store.con.execute("SELECT count(*), count(DISTINCT force_code), min(month) FROM recorded_crimes"
+                                 ).fetchone() == (total, 1, __import__("datetime").date(2016, 7, 1))
+    assert tmp_store.con.execute("SELECT count(*) FROM referrals").fetchone()[0] == 0  # context, not referrals
