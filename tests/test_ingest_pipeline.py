@@ -304,3 +304,25 @@ def test_offender_rows_make_one_incident_and_surname_first_names_split(store, tm
     assert people.values.tolist() == [["LEE, Amy", "Amy", "LEE"]]
     assert store.con.execute("SELECT offenders_count FROM incidents WHERE crime_number_norm = '137777725'"
                              ).fetchone()[0] == 3
+
+
+def test_json_lines_quarantine_round_trip(store, tmp_path):
+    """A JSON Lines source: export the held rows as .jsonl, correct them, re-ingest, entries resolved."""
+    from workbench.ingest import ingest_file, quarantine
+
+    lines = (BAD / "truncated.jsonl").read_text().splitlines()[:2]
+    records = [json.loads(x) for x in lines]
+    records[1]["crimeNumber"] = ""
+    src = tmp_path / "glow.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    first = ingest_file(store, src)
+    assert (first["rows_accepted"], first["rows_quarantined"]) == (1, 1)
+    out = tmp_path / "fix.jsonl"
+    assert quarantine.export(store, out)["rows"] == 1
+    fixed = [json.loads(x) for x in out.read_text().splitlines()]
+    assert "CRIME_NUMBER_MISSING" in fixed[0]["_reasons"]
+    fixed[0]["crimeNumber"] = "13/60002/25"
+    (tmp_path / "fixed.jsonl").write_text("\n".join(json.dumps(r) for r in fixed) + "\n")
+    second = ingest_file(store, tmp_path / "fixed.jsonl")
+    assert second["rows_accepted"] == 1 and second["quarantine_resolved"] == 1
+    assert store.con.execute("SELECT status FROM quarantine").fetchone()[0] == "resolved"

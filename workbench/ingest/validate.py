@@ -85,7 +85,8 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
                                  f"ELSE json_extract_string(_json, {key}) END), '')")
             if _norm_header(header) not in present:
                 info.missing_columns.append(header)
-        qid_expr = "NULL"
+        info.has_qid = "_quarantine_id" in present
+        qid_expr = "try_cast(json_extract_string(_json, '$._quarantine_id') AS BIGINT)" if info.has_qid else "NULL"
     else:
         by_norm = {_norm_header(h): f"c{i}" for i, h in enumerate(read.headers)}
         mapped_norm = {_norm_header(h) for h in mapping.columns}
