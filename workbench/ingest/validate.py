@@ -95,7 +95,9 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
             if col is None:
                 info.missing_columns.append(header)
                 continue
-            exprs[target] = f"nullif(trim({col}), '')"
+            # trim only values that need it: DuckDB's Unicode-aware trim is slow on millions of cells
+            exprs[target] = (f"CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') THEN nullif(trim({col}), '')"
+                             f" ELSE nullif({col}, '') END")
         info.unmapped_columns = [h for h in read.headers
                                  if _norm_header(h) not in mapped_norm and h not in SPECIAL_COLUMNS]
         qcol = by_norm.get("_quarantine_id")
