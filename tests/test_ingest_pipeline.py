@@ -190,6 +190,9 @@ def test_quarantine_export_correct_and_reingest(store, tmp_path):
     assert store.con.execute("SELECT count(*) FROM referrals").fetchone()[0] == 3
     actions = [r[0] for r in store.con.execute("SELECT action FROM audit_log ORDER BY audit_id").fetchall()]
     assert "quarantine-export" in actions and "quarantine" in actions
+    export_audit = json.loads(store.con.execute("SELECT details FROM audit_log WHERE action = 'quarantine-export'"
+                                                ).fetchone()[0])
+    assert export_audit["sha256"] == result["sha256"] and export_audit["rows"] == 1
 
 
 def test_export_neutralises_formulas(store, tmp_path):

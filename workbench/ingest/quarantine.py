@@ -105,17 +105,20 @@ def export(store: Store, out: str | Path, source: str | None = None, batch_id: i
             for qid, raw, text in records:
                 writer.writerow([neutralise(_cell(raw, h, i == 0)) for i, h in enumerate(headers)] + [neutralise(text), qid])
     ids = [r[0] for r in records]
+    from workbench.ingest.readers import file_sha256
+
+    sha, size = file_sha256(out)
     store.con.execute("BEGIN TRANSACTION")
     try:
         store.con.execute("UPDATE quarantine SET status = 'exported' WHERE status = 'open' AND "
                           "list_contains($ids, quarantine_id)", {"ids": ids})
         store.audit("quarantine-export", str(out), {"source": sources[0], "rows": len(ids), "batch_id": batch_id,
-                                                    "quarantine_ids": ids[:1000]})
+                                                    "sha256": sha, "bytes": size, "quarantine_ids": ids[:1000]})
         store.con.execute("COMMIT")
     except Exception:
         store.con.execute("ROLLBACK")
         raise
-    return {"file": str(out), "source": sources[0], "rows": len(ids)}
+    return {"file": str(out), "source": sources[0], "rows": len(ids), "sha256": sha}
 
 
 def _cell(raw, header: str, first: bool = False):
