@@ -152,19 +152,35 @@ def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with t
 
     u = cells.parse_unit(unit)
     force_code = _force(force)
-    ev, _, mode = _events(source, force_code, db, files)
-    if source == "referrals":
-        ev = ev[ev["occurred_at"] >= ev["occurred_at"].max() - pd.Timedelta(weeks=weeks)]
-    cm = counts.count_matrix(ev, u, "week" if source == "referrals" else "month", periods=mode,
-                             force_codes=force_code)
+    if source == "referrals" and u.label in ("h3:7", "h3:8", "h3:9", "lsoa"):
+        # aggregate in SQL: a national map never loads millions of incidents into memory
+        from workbench.hotspots import cube
+
+        with open_store(db, read_only=True) as store:
+            span = store.query("hotspots_date_range", force_code=force_code).iloc[0]
+            if not span["incidents"]:
+                raise WorkbenchError("no located incidents in the store; run `workbench ingest` and `workbench geo enrich` first")
+            last = pd.Timestamp(span["last_at"])
+            first = max(pd.Timestamp(span["first_at"]), last - pd.Timedelta(weeks=weeks))
+            long = counts.store_counts(store, unit=u.label, period="week", force_code=force_code, start=first)
+        long["period_start"] = pd.to_datetime(long["period_start"])
+        cm = cube.matrix(long, u, force_code)
+        date_from, date_to = first, last
+    else:
+        ev, _, mode = _events(source, force_code, db, files)
+        if source == "referrals":
+            ev = ev[ev["occurred_at"] >= ev["occurred_at"].max() - pd.Timedelta(weeks=weeks)]
+        cm = counts.count_matrix(ev, u, "week" if source == "referrals" else "month", periods=mode,
+                                 force_codes=force_code)
+        date_from, date_to = ev["occurred_at"].min(), ev["occurred_at"].max()
     gi = gistar.hot_spots(cm, permutations=permutations)
     hot = gi[gi["category"].str.startswith("Hot spot")]
     by_force = hot.groupby("force_code").size().rename("hot_cells").reset_index()
     by_force["force_name"] = by_force["force_code"].map(plan.force_name)
     by_force = by_force.sort_values(["hot_cells", "force_name"], ascending=[False, True])
     title = f"Shoplifting hot spots: {plan.force_name(force_code) if force_code else 'England and Wales'}"
-    subtitle = (f"{int(cm.counts.sum()):,} incidents {ev['occurred_at'].min():%d %b %Y} to "
-                f"{ev['occurred_at'].max():%d %b %Y}; Gi* ({permutations} permutations, FDR 5%) on {u.label}; "
+    subtitle = (f"{int(cm.counts.sum()):,} incidents {date_from:%d %b %Y} to "
+                f"{date_to:%d %b %Y}; Gi* ({permutations} permutations, FDR 5%) on {u.label}; "
                 f"{len(hot):,} hot spot cells")
     result = briefing.hotspot_map(gi, u, out, title, subtitle, by_force, png=png)
     result.update({"hot_cells": int(len(hot)), "units": int(len(gi)), "forces_with_hot_spots": int(len(by_force))})

@@ -77,19 +77,18 @@ def options(store) -> dict:
     return out
 
 
-def matrix(series_frame: pd.DataFrame, resolution: int, force_codes=None) -> CountMatrix:
-    """A CountMatrix (study area of the forces) from a cube series, for forecasts and Gi*."""
+def matrix(series_frame: pd.DataFrame, resolution, force_codes=None) -> CountMatrix:
+    """A weekly CountMatrix over the study area of the forces from (unit_id, period_start, incidents) rows
+    (a cube series or `counts.store_counts`), for forecasts and Gi*. `resolution`: an H3 resolution or a Unit."""
     if series_frame.empty:
         raise HotspotError("no incidents for these filters")
-    unit = cells.Unit("h3", resolution)
+    unit = resolution if isinstance(resolution, cells.Unit) else cells.Unit("h3", int(resolution))
     if force_codes is None:
-        import h3
-        import pandas as _pd
         from workbench import geography
 
-        sample = series_frame.drop_duplicates("unit_id")
-        latlng = np.array([h3.cell_to_latlng(c) for c in sample["unit_id"]])
-        force_codes = sorted(_pd.Series(geography.locate(latlng[:, 0], latlng[:, 1])["location_force_code"]).dropna().unique())
+        described = cells._describe_units(unit, list(series_frame["unit_id"].dropna().unique()))
+        force_codes = sorted(pd.Series(geography.locate(described["latitude"], described["longitude"])
+                                       ["location_force_code"]).dropna().unique())
     force_codes = [force_codes] if isinstance(force_codes, str) else list(force_codes)
     area = cells.study_area(unit, force_codes, extra_units=series_frame["unit_id"].unique())
     periods = pd.DatetimeIndex(sorted(series_frame["period_start"].unique()))

@@ -160,19 +160,19 @@ class _PairCounter:
             self.q_bounds = np.searchsorted(bands_sorted, np.arange(self.ns + 1))
             self.queries = int(len(order))
         else:
-            # explicit event pairs between different locations
-            ea, eb, bands = [], [], []
-            for u, v, b in zip(lp[:, 0], lp[:, 1], sb):
-                mu = members[starts[u]:starts[u + 1]]
-                mv = members[starts[v]:starts[v + 1]]
-                ea.append(np.repeat(mu, len(mv)))
-                eb.append(np.tile(mv, len(mu)))
-                bands.append(np.full(len(mu) * len(mv), b))
-            cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
+            # explicit event pairs between different locations (vectorised expansion of location pairs)
+            u, v = lp[:, 0], lp[:, 1]
+            n_pairs = sizes[u] * sizes[v]
+            pid = np.repeat(np.arange(len(lp)), n_pairs)
+            k = np.arange(len(pid)) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+            sv = sizes[v][pid]
             idx_type = np.int32 if len(xy) < 2**31 else np.int64
-            order = np.argsort(cat(bands, np.int64), kind="stable")
-            self.pa, self.pb = cat(ea, idx_type)[order], cat(eb, idx_type)[order]
-            self.band_bounds = np.searchsorted(cat(bands, np.int64)[order], np.arange(self.ns + 1))
+            ea = members[starts[u][pid] + k // sv].astype(idx_type)
+            eb = members[starts[v][pid] + k % sv].astype(idx_type)
+            bands = sb[pid]
+            order = np.argsort(bands, kind="stable")
+            self.pa, self.pb = ea[order], eb[order]
+            self.band_bounds = np.searchsorted(bands[order], np.arange(self.ns + 1))
 
     def _cum_to_bands(self, cum: np.ndarray) -> np.ndarray:
         """Cumulative counts (|dt| <= edge k) -> counts per (lo, hi] band (first band [0, hi])."""
@@ -202,12 +202,15 @@ class _PairCounter:
                                      - np.searchsorted(sorted_key, b - e, side="left")).sum() for e in self.cum_edges])
                     table[s] += self._cum_to_bands(cum)
         else:
-            tf = t.astype(np.float64)
+            ti = (t - t.min()).astype(np.int64 if t.max() - t.min() >= 2**31 else np.int32)
             for s in range(self.ns):
                 lo, hi = self.band_bounds[s], self.band_bounds[s + 1]
                 cum = np.zeros(self.nt, dtype=np.int64)
                 for c in range(lo, hi, self.chunk):
-                    dt = np.abs(tf[self.pa[c:min(hi, c + self.chunk)]] - tf[self.pb[c:min(hi, c + self.chunk)]])
+                    stop = min(hi, c + self.chunk)
+                    dt = np.take(ti, self.pa[c:stop])
+                    np.subtract(dt, np.take(ti, self.pb[c:stop]), out=dt)
+                    np.abs(dt, out=dt)
                     cum += np.array([np.count_nonzero(dt <= e) for e in self.cum_edges])
                 table[s] += self._cum_to_bands(cum)
         return table.ravel()
