@@ -45,18 +45,23 @@ def test_knox_band_boundaries():
     assert list(r["observed"]) == [2, 0, 1, 1]
 
 
-def test_knox_grouped_counting_matches_brute_force():
+@pytest.mark.parametrize("shared, strategy", [(True, "grouped"), (False, "pairs")])
+def test_knox_counting_matches_brute_force(shared, strategy):
     from scipy.spatial.distance import pdist
 
     rng = np.random.default_rng(3)
-    locs = rng.uniform(0, 3000, (40, 2))
-    xy = locs[rng.integers(0, 40, 1500)]                     # many events share a location (stores)
-    days = rng.integers(0, 200, 1500).astype(float)
+    if shared:                                                # many events share a location (stores)
+        xy = rng.uniform(0, 3000, (40, 2))[rng.integers(0, 40, 1500)]
+    else:                                                     # every event at its own point
+        xy = rng.uniform(0, 3000, (1500, 2))
+    days = rng.uniform(0, 200, 1500)
     r = knox.knox(xy=xy, days=days, iterations=2)
-    assert r.attrs["strategy"] == "grouped"
+    assert r.attrs["strategy"] == strategy
     i, j = np.triu_indices(len(xy), 1)
     s_edges, t_edges = np.array(knox.DEFAULT_SPACE_EDGES, float), np.array(knox.DEFAULT_TIME_EDGES, float)
-    sb, tb = knox._band(pdist(xy), s_edges), knox._band(np.abs(days[i] - days[j]), t_edges)
+    seconds = np.round(days * 86400).astype(np.int64)           # times are compared in whole seconds
+    sb = knox._band(pdist(xy), s_edges)
+    tb = knox._band(np.abs(seconds[i] - seconds[j]).astype(float), t_edges * 86400)
     ok = (sb >= 0) & (tb >= 0)
     brute = np.bincount(sb[ok] * (len(t_edges) - 1) + tb[ok], minlength=len(r))
     assert list(r["observed"]) == list(brute)

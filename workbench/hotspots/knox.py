@@ -126,7 +126,7 @@ class _PairCounter:
         self.s_edges, self.t_edges, self.chunk = s_edges, t_edges, chunk
         self.ns, self.nt = len(s_edges) - 1, len(t_edges) - 1
         self.cum_edges = np.round(t_edges[1:] * 86400.0)   # whole seconds: exact integer arithmetic
-        rounded = np.round(xy, 2)
+        rounded = xy                    # exact coordinates: only identical points share a location
         locs, self.loc_of, sizes = np.unique(rounded, axis=0, return_inverse=True, return_counts=True)
         self.loc_of = self.loc_of.ravel().astype(np.int64)
         self.sizes = sizes
@@ -166,7 +166,8 @@ class _PairCounter:
             pid = np.repeat(np.arange(len(lp)), n_pairs)
             k = np.arange(len(pid)) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
             sv = sizes[v][pid]
-            idx_type = np.int32 if len(xy) < 2**31 else np.int64
+            # narrow indices halve the memory traffic of the per-permutation gathers
+            idx_type = np.uint16 if len(xy) <= 65536 else (np.int32 if len(xy) < 2**31 else np.int64)
             ea = members[starts[u][pid] + k // sv].astype(idx_type)
             eb = members[starts[v][pid] + k % sv].astype(idx_type)
             bands = sb[pid]
