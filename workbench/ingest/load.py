@@ -362,19 +362,18 @@ def _people(con, mapping: Mapping) -> None:
                   WHEN full_name LIKE '% %' THEN split_part(full_name, ' ', 1) END,
              CASE WHEN contains(full_name, ',') THEN trim(split_part(full_name, ',', 1))
                   WHEN full_name LIKE '% %' THEN regexp_extract(full_name, '(\\S+)\\s*$', 1) ELSE full_name END,
-             dob_raw, {_dob_sql(mapping, 'dob_raw')} AS dob, gender, description,
-             CASE WHEN {_dob_sql(mapping, 'dob_raw')} IS NOT NULL AND occurred_ts IS NOT NULL
-                  THEN {_dob_sql(mapping, 'dob_raw')} + INTERVAL {juvenile} YEAR > occurred_ts END
-      FROM pm WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
+             dob_raw, dob, gender, description,
+             CASE WHEN dob IS NOT NULL AND occurred_ts IS NOT NULL THEN dob + INTERVAL {juvenile} YEAR > occurred_ts END
+      FROM (SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM pm) WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
     """, {"dob_formats": dob_formats})
     con.execute("DROP TABLE IF EXISTS mflags")
     con.execute("CREATE TEMP TABLE mflags (_row BIGINT, code VARCHAR, field VARCHAR, value VARCHAR)")
     con.execute(f"""
-      INSERT INTO mflags SELECT _row, CASE WHEN {_dob_sql(mapping, 'dob_raw')} IS NULL THEN 'DOB_UNPARSEABLE'
-          ELSE 'DOB_IMPLAUSIBLE' END, 'offender_dob', dob_raw
-      FROM pm WHERE dob_raw IS NOT NULL AND ({_dob_sql(mapping, 'dob_raw')} IS NULL
-          OR {_dob_sql(mapping, 'dob_raw')} > coalesce(occurred_ts, now()::TIMESTAMP)
-          OR {_dob_sql(mapping, 'dob_raw')} < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR)
+      INSERT INTO mflags SELECT _row, CASE WHEN dob IS NULL THEN 'DOB_UNPARSEABLE' ELSE 'DOB_IMPLAUSIBLE' END,
+          'offender_dob', dob_raw
+      FROM (SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM pm WHERE dob_raw IS NOT NULL)
+      WHERE dob IS NULL OR dob > coalesce(occurred_ts, now()::TIMESTAMP)
+          OR dob < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR
     """, {"dob_formats": dob_formats})
 
 
@@ -435,7 +434,8 @@ def _evidence(con, mapping: Mapping) -> None:
         params = {"kinds": list(_EVIDENCE_KINDS), "kk": "$." + k["kind"], "kref": "$." + k["reference"]}
     if not parts:
         return
-    con.execute("INSERT INTO evidence_items (referral_id, incident_id, kind, reference) SELECT DISTINCT * FROM ("
+    distinct = "DISTINCT" if mapping.shape == "offender" else ""  # offender rows repeat the incident's evidence
+    con.execute(f"INSERT INTO evidence_items (referral_id, incident_id, kind, reference) SELECT {distinct} * FROM ("
                 + " UNION ALL ".join(parts) + ")", params)
 
 
