@@ -184,3 +184,18 @@ def test_knox_and_emerging_cli(wy_db, capsys):
     code, out, err = run_cli(["hotspots", "emerging", "--force", "Greater Manchester", "--db", wy_db, "--json"], capsys)
     assert code == 0, err
     assert sum(json.loads(out)["categories"].values()) > 0
+
+
+def test_police_uk_rows_ingested_into_the_store_give_the_same_backtest(tmp_store):
+    from workbench.ingest import ingest_paths
+
+    files = sorted(policeuk.SAMPLE_DIR.glob("*.csv"))
+    ingest_paths(tmp_store, files, source="police_uk_street")
+    stored = policeuk.from_store(tmp_store)
+    direct = policeuk.read_street_csvs(files)
+    assert len(stored) == len(direct)
+    a, _ = backtest.backtest_events(stored, unit="h3:8", period="month", periods="observed")
+    b, _ = backtest.backtest_events(direct, unit="h3:8", period="month", periods="observed")
+    assert a[["method", "coverage", "n", "N", "n_star"]].equals(b[["method", "coverage", "n", "N", "n_star"]])
+    with pytest.raises(HotspotError, match="no police.uk Burglary rows"):
+        policeuk.from_store(tmp_store, crime_type="Burglary")

@@ -15,7 +15,8 @@ hotspots_app = typer.Typer(help="Hot spots for patrol planning: statistics, meas
 
 ForceOption = typer.Option(None, "--force", help="Force name, alias or code (e.g. 'West Yorkshire', WYP, 13).")
 UnitOption = typer.Option("h3:8", "--unit", help="Spatial unit: h3:R (e.g. h3:8), grid:M (metres) or lsoa.")
-SourceOption = typer.Option("referrals", "--source", help="referrals (the store) or police-uk (street-level CSVs).")
+SourceOption = typer.Option("referrals", "--source", help="referrals (the store's incidents), police-uk (street-level "
+                                                         "CSV files) or recorded (police.uk rows loaded into the store).")
 FilesOption = typer.Option(None, "--files", help="police.uk street-level CSV files or directories "
                                                  "(default: the shipped West Yorkshire sample).")
 
@@ -49,7 +50,10 @@ def _events(source: str, force_code, db, files, crime_type: str = "Shoplifting")
             if ev.empty:
                 raise WorkbenchError(f"no police.uk {crime_type} rows for force {force_code}")
         return ev, "month", "observed"
-    raise WorkbenchError(f"unknown source {source!r}: use referrals or police-uk")
+    if source == "recorded":
+        with open_store(db, read_only=True) as store:
+            return policeuk.from_store(store, crime_type, force_code), "month", "observed"
+    raise WorkbenchError(f"unknown source {source!r}: use referrals, police-uk or recorded")
 
 
 @hotspots_app.command("backtest")

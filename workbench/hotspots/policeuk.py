@@ -86,3 +86,13 @@ def read_street_csvs(paths=None, crime_type: str | None = "Shoplifting") -> pd.D
         raise HotspotError(f"no {crime_type or 'crime'} rows with coordinates in {len(files)} police.uk file(s)")
     events.attrs.update({"files": len(files), "rows_without_location": dropped})
     return events
+
+
+def from_store(store, crime_type: str = "Shoplifting", force_code: str | None = None) -> pd.DataFrame:
+    """police.uk rows already loaded into the store (`workbench ingest` with the police_uk_street mapping)."""
+    frame = store.query("hotspots_recorded_events", crime_type=crime_type, force_code=force_code)
+    if frame.empty:
+        raise HotspotError(f"no police.uk {crime_type} rows in the store's recorded_crimes"
+                           + (f" for force {force_code}" if force_code else "") + "; load them with `workbench ingest`")
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"])
+    return frame
