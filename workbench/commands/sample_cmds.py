@@ -34,9 +34,8 @@ def sample(
     if json_out:
         emit_json(summary)
         return
-    if manifest.get("reused"):
-        console.print(f"Sample world in {out} is up to date (seed {seed}, scale {scale}); use it as it is.")
-    console.print(f"Sample world (seed {seed}, scale {scale}) written to {out}: {manifest['incidents']:,} incidents, "
+    verb = "is up to date in" if manifest.get("reused") else "written to"
+    console.print(f"Sample world (seed {seed}, scale {scale}) {verb} {out}: {manifest['incidents']:,} incidents, "
                   f"{manifest['stores']:,} stores of {manifest['retailers']} fictional chains in "
                   f"{manifest['forces_with_stores']} forces, {manifest['groups']} organised groups.")
     for name, rows in summary["sources"].items():
