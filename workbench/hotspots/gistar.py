@@ -64,6 +64,8 @@ def gi_star(values: np.ndarray, units: pd.DataFrame, spacing_m: float, kind: str
     import esda
     from scipy.stats import norm
 
+    if p_method not in ("z_sim", "pseudo"):
+        raise HotspotError(f"unknown p_method {p_method!r}: use z_sim or pseudo")
     y = np.asarray(values, dtype=float)
     if len(y) != len(units):
         raise HotspotError("values and units differ in length")
