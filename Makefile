@@ -47,11 +47,11 @@ assets: $(ASSETS_DIR)/.complete
 demo: setup assets
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD) --reuse
 	$(BIN)/workbench ingest $(WORLD)/extracts --db $(WORKBENCH_DB)
-	$(BIN)/workbench summary --db $(WORKBENCH_DB)
 	$(BIN)/workbench geo enrich --db $(WORKBENCH_DB)
 	$(BIN)/workbench map forces --out $(OUT)/maps/forces.html --db $(WORKBENCH_DB)
 	$(BIN)/workbench hotspots plan --force "West Yorkshire" --period next-week --out $(OUT)/plans/west-yorkshire --db $(WORKBENCH_DB)
 	$(BIN)/workbench hotspots map --out $(OUT)/maps/hotspots.html --db $(WORKBENCH_DB)
+	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
 
 test: setup browser assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
