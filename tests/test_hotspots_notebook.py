@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import notebook_runner
 from tests.hotspot_fixtures import fill_store, world
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,38 +25,15 @@ def small_db(tmp_path_factory):
 
 
 def test_notebook_executes_headless(small_db, tmp_path, chromium_path):
-    import jupytext
-    import nbformat
-    import papermill
-
-    nb = jupytext.read(NOTEBOOK)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    source = tmp_path / "02.ipynb"
-    nbformat.write(nb, source)
-    out = tmp_path / "02_out.ipynb"
     plans = tmp_path / "plan"
-    papermill.execute_notebook(str(source), str(out), kernel_name="python3", cwd=str(REPO / "notebooks"),
-                               progress_bar=False,
-                               parameters={"db_path": str(small_db), "out_dir": str(plans), "knox_iterations": 99,
-                                           "gi_permutations": 199})
-    executed = nbformat.read(out, as_version=4)
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
-    text = "\n".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", ""))
-                     for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text = notebook_runner.execute(NOTEBOOK, tmp_path, {"db_path": str(small_db), "out_dir": str(plans),
+                                                        "knox_iterations": 99, "gi_permutations": 199})
     assert "West Yorkshire" in text and "Backtest" in text and "naive" in text and "Hot spot" in text
     assert (plans / "briefing.pdf").read_bytes().startswith(b"%PDF") and (plans / "map.png").exists()
 
 
 def test_notebook_is_kept_without_outputs():
-    import jupytext
-
-    paired = REPO / "notebooks" / "02_hotspots_for_patrol.ipynb"
-    nb = jupytext.read(paired)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    assert [c.source for c in nb.cells] == [c.source for c in jupytext.read(NOTEBOOK).cells]
-    assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+    notebook_runner.assert_paired_without_outputs(NOTEBOOK)
 
 
 def test_explorer_filters_update_map_chart_and_table(small_db, tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import notebook_runner
 from tests.ingest_helpers import BAD, FIX
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,34 +25,13 @@ def extracts(tmp_path_factory):
 
 
 def test_notebook_executes_headless(extracts, tmp_path):
-    import jupytext
-    import nbformat
-    import papermill
-
-    nb = jupytext.read(NOTEBOOK)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    source = tmp_path / "01.ipynb"
-    nbformat.write(nb, source)
-    out = tmp_path / "01_out.ipynb"
-    db = tmp_path / "nb.duckdb"
-    papermill.execute_notebook(str(source), str(out), parameters={"db_path": str(db), "sample_dir": str(extracts)},
-                               kernel_name="python3", cwd=str(REPO / "notebooks"), progress_bar=False)
-    executed = nbformat.read(out, as_version=4)
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
-    text = "\n".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", ""))
-                     for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text = notebook_runner.execute(NOTEBOOK, tmp_path, {"db_path": str(tmp_path / "nb.duckdb"),
+                                                        "sample_dir": str(extracts)})
     assert "retailer_pillbox" in text and "CRIME_NUMBER_MISSING" in text
 
 
 def test_notebook_is_kept_without_outputs():
-    import jupytext
-
-    paired = REPO / "notebooks" / "01_ingest_and_triage.ipynb"
-    nb = jupytext.read(paired)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    assert [c.source for c in nb.cells] == [c.source for c in jupytext.read(NOTEBOOK).cells]
+    notebook_runner.assert_paired_without_outputs(NOTEBOOK)
 
 
 def test_triage_views_and_widget(extracts, tmp_path):

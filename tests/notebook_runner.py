@@ -1,0 +1,35 @@
+"""Execute a curated notebook (a jupytext script) headless with papermill, as CI does."""
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+
+
+def execute(script: Path, workdir: Path, parameters: dict) -> str:
+    """Run the notebook with these parameters; fail on any error output; return all text it printed."""
+    import jupytext
+    import nbformat
+    import papermill
+
+    nb = jupytext.read(script)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source, out = workdir / f"{script.stem}.ipynb", workdir / f"{script.stem}_out.ipynb"
+    nbformat.write(nb, source)
+    papermill.execute_notebook(str(source), str(out), parameters=parameters, kernel_name="python3",
+                               cwd=str(NOTEBOOKS), progress_bar=False)
+    outputs = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, errors
+    return "\n".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", "")) for o in outputs)
+
+
+def assert_paired_without_outputs(script: Path) -> None:
+    """The committed .ipynb has no outputs, the same cells as its script, and a parameters cell."""
+    import jupytext
+
+    paired = jupytext.read(script.with_suffix(".ipynb"))
+    assert all(not c.get("outputs") for c in paired.cells if c.cell_type == "code")
+    assert [c.source for c in paired.cells] == [c.source for c in jupytext.read(script).cells]
+    assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in paired.cells)
