@@ -35,3 +35,10 @@ def print_table(title: str, rows: list[dict], columns: Optional[list[str]] = Non
 
 def db_path(value: Optional[Path]) -> Optional[Path]:
     return value
+
+
+def print_written_map(result: dict, what: str) -> None:
+    """One line for the HTML map written (with its size and what it shows), one for its PNG."""
+    console.print(f"wrote {result['html']} ({result['html_bytes'] / 1e6:.2f} MB): {what}")
+    if "png" in result:
+        console.print(f"wrote {result['png']}")

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from workbench import config
-from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table
+from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table, print_written_map
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
 
@@ -122,10 +122,8 @@ def map_forces(out: Path = typer.Option(..., "--out", help="HTML file to write; 
     if json_out:
         emit_json(result)
         return
-    console.print(f"wrote {result['html']} ({result['html_bytes'] / 1e6:.2f} MB): {result['incidents']:,} referred "
-                  f"incidents in {result['forces_affected']} of {result['forces']} forces")
-    if "png" in result:
-        console.print(f"wrote {result['png']}")
+    print_written_map(result, f"{result['incidents']:,} referred incidents in {result['forces_affected']} of "
+                              f"{result['forces']} forces")
 
 
 def register(app: typer.Typer) -> None:

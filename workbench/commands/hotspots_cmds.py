@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table
+from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table, print_written_map
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
 
@@ -191,10 +191,7 @@ def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with t
     if json_out:
         emit_json(result)
         return
-    console.print(f"wrote {result['html']} ({result['html_bytes'] / 1e6:.2f} MB): {len(hot):,} hot spot cells "
-                  f"in {len(by_force)} forces")
-    if "png" in result:
-        console.print(f"wrote {result['png']}")
+    print_written_map(result, f"{len(hot):,} hot spot cells in {len(by_force)} forces")
 
 
 @hotspots_app.command("knox")
