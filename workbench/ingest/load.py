@@ -108,10 +108,13 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     # one pass to find each version's first row and content hash, then its values from that row
     con.execute(f"""
       CREATE TEMP TABLE grp AS
-      WITH k AS (SELECT {GROUP_KEY} AS gkey, min(_row) AS first_row,
-                        CASE WHEN count(*) = 1 THEN any_value({hash_expr})::VARCHAR
-                             ELSE md5(string_agg({hash_expr}::VARCHAR, ',' ORDER BY _row)) END AS content_hash
-                 FROM acc GROUP BY 1)
+      WITH r AS MATERIALIZED (SELECT {GROUP_KEY} AS gkey, _row, {hash_expr} AS h FROM acc),
+      c AS (SELECT gkey, count(*) AS n, min(_row) AS first_row, any_value(h) AS h1 FROM r GROUP BY gkey),
+      -- the ordered string_agg (a sort per group) only for versions spanning several rows
+      m AS (SELECT r.gkey, md5(string_agg(r.h::VARCHAR, ',' ORDER BY r._row)) AS hm
+            FROM r JOIN c ON c.gkey = r.gkey AND c.n > 1 GROUP BY r.gkey),
+      k AS (SELECT c.gkey, c.first_row, CASE WHEN c.n = 1 THEN c.h1::VARCHAR ELSE m.hm END AS content_hash
+            FROM c LEFT JOIN m ON m.gkey = c.gkey)
       SELECT k.gkey, a.ref, k.first_row, coalesce(a.received_ts, $now) AS received_ts, a.referrer,
              CASE WHEN a.grading_scheme = '5x5x5' THEN '5x5x5' WHEN a.se_final IS NOT NULL OR a.ia_final IS NOT NULL
                   OR a.hc_final IS NOT NULL THEN '3x5x2' END AS grading_scheme,

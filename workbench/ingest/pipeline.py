@@ -105,7 +105,9 @@ def _rule_counts(con) -> tuple[dict, dict]:
     return errors, warnings
 
 
-def _insert_quarantine(con, mapping: Mapping, read: ReadResult, batch_id: int, file_label: str, now) -> None:
+def _build_quarantine_rows(con, read: ReadResult) -> None:
+    """Temp table qrows (_row, raw, reasons): the quarantine payload of every failing row, built before the
+    load so that the wide raw table can be dropped (the load then runs without spilling it to disk)."""
     p = validate.Params()
     if read.is_json:
         raw_expr = "raw._json::JSON"
@@ -127,12 +129,19 @@ def _insert_quarantine(con, mapping: Mapping, read: ReadResult, batch_id: int, f
                f"lambda x: struct_pack(rule := x.code, severity := {severity}, field := x.field, value := x.value, "
                f"message := {message})))")
     sql = f"""
-      INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
-      SELECT {p.add(batch_id)}, {p.add(mapping.name)}, {p.add(file_label)}, o._row, {raw_expr}, {reasons},
-             'open', {p.add(now)}
+      CREATE TEMP TABLE qrows AS
+      SELECT o._row, {raw_expr} AS raw, {reasons} AS reasons
       FROM vq_out o JOIN vq q ON q._row = o._row JOIN v ON v._row = o._row JOIN raw ON raw._row = o._row
     """
+    con.execute("DROP TABLE IF EXISTS qrows")
     con.execute(sql, p.bind(sql))
+
+
+def _insert_quarantine(con, mapping: Mapping, batch_id: int, file_label: str, now) -> None:
+    con.execute("""
+      INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
+      SELECT $b, $s, $f, _row, raw, reasons, 'open', $t FROM qrows""",
+                {"b": batch_id, "s": mapping.name, "f": file_label, "t": now})
     con.execute("""
       INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
       SELECT $b, $s, $f, _row, to_json({'_line': raw}),
@@ -193,7 +202,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         con.execute("SET preserve_insertion_order = false")  # rows carry _row from here on
         info = validate.stage(con, mapping, read)
         validate.rules_table(con)
-        validate.VALIDATORS[mapping.kind](con, mapping, now, file_label)
+        validate.VALIDATORS[mapping.kind](con, mapping, now, file_label, info.absent_fields)
         validate.mark_quarantine(con, _group_key(mapping))
         counts = _counts(con)
         errors, warnings = _rule_counts(con)
@@ -214,6 +223,8 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None})
             store.audit("validate", file_label, _audit_details(report))
             return _finish(report, started)
+        _build_quarantine_rows(con, read)
+        con.execute("DROP TABLE raw")  # everything the load needs from it is in v and qrows
         # one transaction for every write of the batch: a failure or kill leaves the store as it was
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
@@ -227,7 +238,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             loaded = load_mod.load_stores(con, mapping, batch_id)
         else:
             loaded = load_mod.load_recorded_crime(con, mapping, batch_id)
-        _insert_quarantine(con, mapping, read, batch_id, file_label, now)
+        _insert_quarantine(con, mapping, batch_id, file_label, now)
         loaded["quarantine_resolved"] = _resolve_quarantine(con, mapping, batch_id, info.has_qid)
         stored_q = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = $b", {"b": batch_id}).fetchone()[0]
         if stored_q != quarantined or accepted + quarantined != counts["rows_read"]:
@@ -275,7 +286,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             pass
 
 
-_TEMP_TABLES = ("vq_out", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "lmatch", "v", "vq",
+_TEMP_TABLES = ("vq_out", "qrows", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "lmatch", "vq",
                 "rules_t", "grp", "gid", "rowref", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
                 "vm", "mflags", "tmap")
 
@@ -286,6 +297,10 @@ def _drop_temp(con) -> None:
             con.execute(f"DROP VIEW IF EXISTS {view}")  # constant names
         except duckdb.Error:
             pass
+    try:
+        validate.drop_v(con)
+    except duckdb.Error:
+        pass
     for name in _TEMP_TABLES:
         try:
             con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")  # constant names from the list above

@@ -44,6 +44,7 @@ class StageInfo:
     missing_columns: list[str] = field(default_factory=list)
     unmapped_columns: list[str] = field(default_factory=list)
     has_qid: bool = False
+    absent_fields: list[str] = field(default_factory=list)  # canonical fields that are NULL in every row
 
 
 class Params:
@@ -119,6 +120,8 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
     con.execute("CREATE TEMP TABLE vmap (field VARCHAR, src VARCHAR, dst VARCHAR)")
     if vmap_rows:
         con.executemany("INSERT INTO vmap VALUES (?, ?, ?)", vmap_rows)
+    if not read.is_json:  # (JSON referral fields may still be filled from nested objects)
+        info.absent_fields = [f for f in _fields(mapping) if f not in exprs and f not in mapping.defaults]
     selects = []
     for fld in _fields(mapping):
         expr = exprs.get(fld, "NULL::VARCHAR")
@@ -257,13 +260,17 @@ def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
         out.append(_issue("FORMULA_IN_CELL", fld, f"regexp_matches({fld}, {fr})", fld))
         out.append(_issue("MARKUP_IN_TEXT", fld, f"regexp_matches({fld}, {mr})", fld))
         out.append(_issue("FIELD_TOO_LONG", fld, f"length({fld}) > {maxlen}", f"length({fld})"))
-    joined = "concat_ws(chr(10), " + ", ".join(fields) + ")"
-    combined = p.add(r"(?m)^\s*[=+\-@]|[<=]|(?i:javascript:)")
-    prefilter = f"(regexp_matches({joined}, {combined}) OR length({joined}) > {maxlen})"
+    # The prefilter only has to be a superset of the rows where some per-field issue fires: a formula holds
+    # '=' or '(', markup '<', '=' or ':' (javascript:), and a value longer than maxlen characters has more
+    # than maxlen bytes. Plain substring tests per field are much cheaper than a regex over all fields joined.
+    chars = [p.add(ch) for ch in ("<", "=", "(", ":")]
+    checks = [f"contains({fld}, {ch})" for fld in fields for ch in chars]
+    checks += [f"strlen({fld}) > {maxlen}" for fld in fields]
+    prefilter = "coalesce(" + " OR ".join(checks) + ", FALSE)"
     return prefilter, "list_filter([" + ", ".join(out) + "], lambda x: x IS NOT NULL)"
 
 
-def _finish(con, p: Params, select_sql: str, issues: list) -> None:
+def _finish(con, p: Params, select_sql: str, issues: list, absent=()) -> None:
     row_issues = [i for i in issues if isinstance(i, Issue)]
     text = [i for i in issues if isinstance(i, tuple)]
     # build the (costly) list of structs only for rows where some rule fires
@@ -272,13 +279,30 @@ def _finish(con, p: Params, select_sql: str, issues: list) -> None:
                   + "], lambda x: x IS NOT NULL) ELSE [] END")
     for prefilter, lst in text:
         issue_list = f"list_concat({issue_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
-    sql = f"CREATE TEMP TABLE v AS SELECT *, {issue_list} AS issues FROM ({select_sql}) b"
-    con.execute("DROP TABLE IF EXISTS v")
+    # v_t holds the validated rows without the canonical fields the file does not have (NULL in every row:
+    # storing them would only cost memory); view v adds them back as NULL columns for the loaders
+    exclude = f" EXCLUDE ({', '.join(absent)})" if absent else ""
+    sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
+    drop_v(con)
     con.execute(sql, p.bind(sql))
+    nulls = "".join(f", NULL::VARCHAR AS {fld}" for fld in absent)  # generated canonical field names
+    con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls} FROM v_t")
+
+
+def drop_v(con) -> None:
+    """Drop view v and table v_t (and a table v left by an older version on this connection)."""
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_catalog = 'temp' AND table_name IN ('v', 'v_t')").fetchall())
+    if kinds.get("v") == "VIEW":
+        con.execute("DROP VIEW v")
+    elif kinds.get("v"):
+        con.execute("DROP TABLE v")
+    if kinds.get("v_t"):
+        con.execute("DROP TABLE v_t")
 
 
 # -- referrals -------------------------------------------------------------------------------------
-def validate_referrals(con, mapping: Mapping, now, file_label: str) -> None:
+def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=()) -> None:
     p = Params()
     _force_map(con)
     dtf = p.add(_formats(mapping.datetime_formats, ISO_DATETIME + ISO_DATE))
@@ -443,11 +467,11 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str) -> None:
         FROM ({located}) l
       ) x
     """
-    _finish(con, p, select_sql, issues)
+    _finish(con, p, select_sql, issues, absent)
 
 
 # -- store directory ---------------------------------------------------------------------------------
-def validate_stores(con, mapping: Mapping, now, file_label: str) -> None:
+def validate_stores(con, mapping: Mapping, now, file_label: str, absent=()) -> None:
     p = Params()
     _force_map(con, "police_force")
     in_gb = _in_gb("lat_in", "lon_in")
@@ -467,11 +491,11 @@ def validate_stores(con, mapping: Mapping, now, file_label: str) -> None:
         _issue("POSTCODE_MALFORMED", "postcode", f"pc_norm IS NOT NULL AND NOT regexp_matches(pc_norm, "
                f"{p.add(POSTCODE_RE)})", "postcode"),
     ] + [_text_issues(p, ("store_name", "address", "town", "retailer_name"))]
-    _finish(con, p, select_sql, issues)
+    _finish(con, p, select_sql, issues, absent)
 
 
 # -- police.uk recorded crime ----------------------------------------------------------------------------
-def validate_recorded_crime(con, mapping: Mapping, now, file_label: str) -> None:
+def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=()) -> None:
     p = Params()
     _force_map(con, "falls_within")
     in_gb = _in_gb("lat_in", "lon_in")
@@ -492,7 +516,7 @@ def validate_recorded_crime(con, mapping: Mapping, now, file_label: str) -> None
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
     ] + [_text_issues(p, ("location", "crime_type", "context"))]
-    _finish(con, p, select_sql, issues)
+    _finish(con, p, select_sql, issues, absent)
 
 
 VALIDATORS = {"referrals": validate_referrals, "stores": validate_stores, "recorded_crime": validate_recorded_crime}
