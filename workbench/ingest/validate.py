@@ -270,7 +270,7 @@ def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
     return prefilter, "list_filter([" + ", ".join(out) + "], lambda x: x IS NOT NULL)"
 
 
-def _finish(con, p: Params, select_sql: str, issues: list, absent=()) -> None:
+def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=()) -> None:
     row_issues = [i for i in issues if isinstance(i, Issue)]
     text = [i for i in issues if isinstance(i, tuple)]
     # build the (costly) list of structs only for rows where some rule fires
@@ -281,7 +281,9 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=()) -> None:
         issue_list = f"list_concat({issue_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
     # v_t holds the validated rows without the canonical fields the file does not have (NULL in every row:
     # storing them would only cost memory); view v adds them back as NULL columns for the loaders
-    exclude = f" EXCLUDE ({', '.join(absent)})" if absent else ""
+    # (`internal`: intermediate columns only the rules read, not kept at all)
+    dropped = list(absent) + list(internal)
+    exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
     sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
     drop_v(con)
     con.execute(sql, p.bind(sql))
@@ -467,7 +469,12 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=()) -
         FROM ({located}) l
       ) x
     """
-    _finish(con, p, select_sql, issues, absent)
+    _finish(con, p, select_sql, issues, absent, internal=REFERRAL_INTERNAL_COLUMNS)
+
+
+# intermediate columns of validate_referrals that only the rules use (the loaders never read them)
+REFERRAL_INTERNAL_COLUMNS = ("force_stated", "pc_norm", "grading_norm", "retail_store_id", "st_force", "se_norm",
+                             "listed_count")
 
 
 # -- store directory ---------------------------------------------------------------------------------
