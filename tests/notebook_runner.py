@@ -7,18 +7,35 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 
 
+CELL_TIMEOUT_S = 300
+ATTEMPTS = 2
+
+
 def execute(script: Path, workdir: Path, parameters: dict) -> str:
-    """Run the notebook with these parameters; fail on any error output; return all text it printed."""
+    """Run the notebook with these parameters; fail on any error output; return all text it printed.
+
+    A cell that never answers (a known, rare hang of papermill/nbclient waiting on a kernel that has
+    gone idle, seen under load) times out and the whole notebook is run once more from a fresh kernel;
+    a notebook that raises fails at once.
+    """
     import jupytext
     import nbformat
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     nb = jupytext.read(script)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     source, out = workdir / f"{script.stem}.ipynb", workdir / f"{script.stem}_out.ipynb"
     nbformat.write(nb, source)
-    papermill.execute_notebook(str(source), str(out), parameters=parameters, kernel_name="python3",
-                               cwd=str(NOTEBOOKS), progress_bar=False)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(str(source), str(out), parameters=parameters, kernel_name="python3",
+                                       cwd=str(NOTEBOOKS), progress_bar=False, start_timeout=120,
+                                       execution_timeout=CELL_TIMEOUT_S)
+            break
+        except (CellTimeoutError, DeadKernelError, TimeoutError):
+            if attempt == ATTEMPTS:
+                raise
     outputs = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])]
     errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors, errors
