@@ -322,20 +322,20 @@ def _people(con, mapping: Mapping) -> None:
     juvenile = int(config.get("priority.juvenile_age_below", 18))
     con.execute("DROP TABLE IF EXISTS pm")
     if mapping.shape == "offender":
-        con.execute("""CREATE TEMP TABLE pm AS SELECT _row, referral_id, incident_id, occurred_ts,
+        pm_sql, params = ("""SELECT _row, referral_id, incident_id, occurred_ts,
             coalesce(lower(offender_role), 'offender') AS role, offender_name AS full_name, offender_dob AS dob_raw,
             offender_gender AS gender, offender_description AS description
             FROM arow a JOIN rowmap USING (_row, referral_id)
-            WHERE offender_name IS NOT NULL OR offender_dob IS NOT NULL OR offender_description IS NOT NULL""")
+            WHERE offender_name IS NOT NULL OR offender_dob IS NOT NULL OR offender_description IS NOT NULL""", {})
     elif mapping.shape == "nested":
         k = mapping.nested_keys["offenders"]
-        con.execute("""CREATE TEMP TABLE pm AS SELECT _row, referral_id, incident_id, occurred_ts,
+        pm_sql, params = ("""SELECT _row, referral_id, incident_id, occurred_ts,
             coalesce(lower(json_extract_string(o, $kr)), 'offender') AS role,
             nullif(trim(json_extract_string(o, $kn)), '') AS full_name, nullif(trim(json_extract_string(o, $kd)), '') AS dob_raw,
             json_extract_string(o, $kg) AS gender, json_extract_string(o, $kdesc) AS description
             FROM (SELECT a._row, a.referral_id, rm.incident_id, a.occurred_ts, unnest(json_extract(a.offenders, '$[*]')) AS o
                   FROM arow a JOIN rowmap rm USING (_row, referral_id) WHERE json_type(a.offenders) = 'ARRAY')""",
-                    {"kr": "$." + k["role"], "kn": "$." + k["name"], "kd": "$." + k["dob"], "kg": "$." + k["gender"],
+                          {"kr": "$." + k["role"], "kn": "$." + k["name"], "kd": "$." + k["dob"], "kg": "$." + k["gender"],
                      "kdesc": "$." + k["description"]})
     else:
         sep = mapping.multi_sep
@@ -346,7 +346,7 @@ def _people(con, mapping: Mapping) -> None:
         else:
             dob_list = "string_split(a.offender_dobs, $sep)"
             params = {"sep": sep}
-        con.execute(f"""CREATE TEMP TABLE pm AS SELECT _row, referral_id, incident_id, occurred_ts, 'offender' AS role,
+        pm_sql = f"""SELECT _row, referral_id, incident_id, occurred_ts, 'offender' AS role,
             nullif(trim(names[i]), '') AS full_name, nullif(trim(dobs[i]), '') AS dob_raw,
             nullif(trim(genders[i]), '') AS gender, NULL::VARCHAR AS description
             FROM (SELECT a._row, a.referral_id, rm.incident_id, a.occurred_ts,
@@ -356,7 +356,10 @@ def _people(con, mapping: Mapping) -> None:
                     unnest(range(1, greatest(len(coalesce(string_split(a.offender_names, $sep), [])),
                                              len(coalesce({dob_list}, []))) + 1)) AS i
                   FROM arow a JOIN rowmap rm USING (_row, referral_id)
-                  WHERE a.offender_names IS NOT NULL OR a.offender_dobs IS NOT NULL)""", params)
+                  WHERE a.offender_names IS NOT NULL OR a.offender_dobs IS NOT NULL)"""
+    # each date of birth is parsed once, here, for the mentions and for the DOB flags
+    con.execute(f"CREATE TEMP TABLE pm AS SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM ({pm_sql})",
+                {**params, "dob_formats": dob_formats})
     con.execute(f"""
       INSERT INTO person_mentions (referral_id, incident_id, role, full_name, forename, surname, dob_raw, dob,
           gender, description, is_juvenile)
@@ -367,17 +370,16 @@ def _people(con, mapping: Mapping) -> None:
                   WHEN full_name LIKE '% %' THEN regexp_extract(full_name, '(\\S+)\\s*$', 1) ELSE full_name END,
              dob_raw, dob, gender, description,
              CASE WHEN dob IS NOT NULL AND occurred_ts IS NOT NULL THEN dob + INTERVAL {juvenile} YEAR > occurred_ts END
-      FROM (SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM pm) WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
-    """, {"dob_formats": dob_formats})
+      FROM pm WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
+    """)
     con.execute("DROP TABLE IF EXISTS mflags")
     con.execute("CREATE TEMP TABLE mflags (_row BIGINT, code VARCHAR, field VARCHAR, value VARCHAR)")
     con.execute(f"""
       INSERT INTO mflags SELECT _row, CASE WHEN dob IS NULL THEN 'DOB_UNPARSEABLE' ELSE 'DOB_IMPLAUSIBLE' END,
           'offender_dob', dob_raw
-      FROM (SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM pm WHERE dob_raw IS NOT NULL)
-      WHERE dob IS NULL OR dob > coalesce(occurred_ts, now()::TIMESTAMP)
-          OR dob < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR
-    """, {"dob_formats": dob_formats})
+      FROM pm WHERE dob_raw IS NOT NULL AND (dob IS NULL OR dob > coalesce(occurred_ts, now()::TIMESTAMP)
+          OR dob < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR)
+    """)
 
 
 def _vehicles(con, mapping: Mapping) -> None:

@@ -232,13 +232,16 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             "INSERT INTO ingest_batches (source_name, file_name, file_sha256, file_bytes, started_at, os_user, status)"
             " VALUES ($s, $f, $h, $b, $t, $u, 'committed') RETURNING batch_id",
             {"s": mapping.name, "f": file_label, "h": sha, "b": size, "t": now, "u": os_user()}).fetchone()[0]
+        # quarantine first, so that its temp copy is freed before the (memory-hungry) load
+        _insert_quarantine(con, mapping, batch_id, file_label, now)
+        con.execute("DROP TABLE qrows")
+        con.execute("DROP TABLE vq")
         if mapping.kind == "referrals":
             loaded = load_mod.load_referrals(con, mapping, batch_id, now, read.notes)
         elif mapping.kind == "stores":
             loaded = load_mod.load_stores(con, mapping, batch_id)
         else:
             loaded = load_mod.load_recorded_crime(con, mapping, batch_id)
-        _insert_quarantine(con, mapping, batch_id, file_label, now)
         loaded["quarantine_resolved"] = _resolve_quarantine(con, mapping, batch_id, info.has_qid)
         stored_q = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = $b", {"b": batch_id}).fetchone()[0]
         if stored_q != quarantined or accepted + quarantined != counts["rows_read"]:
