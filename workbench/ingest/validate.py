@@ -250,6 +250,16 @@ def _issue(code: str, fld: str | None, cond: str, value: str = "NULL") -> Issue:
     return issue
 
 
+def _coords_unparseable_issue() -> Issue:
+    return _issue("COORDS_UNPARSEABLE", "latitude", "(latitude IS NOT NULL AND lat_in IS NULL) OR "
+                  "(longitude IS NOT NULL AND lon_in IS NULL)", "concat_ws(',', latitude, longitude)")
+
+
+def _postcode_issue(p: Params) -> Issue:
+    return _issue("POSTCODE_MALFORMED", "postcode", f"pc_norm IS NOT NULL AND NOT regexp_matches(pc_norm, "
+                  f"{p.add(POSTCODE_RE)})", "postcode")
+
+
 def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
     """(cheap prefilter over all text fields, list of per-field issues evaluated only when it fires)."""
     fr, mr = p.add(FORMULA_RE), p.add(MARKUP_RE)
@@ -419,16 +429,14 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=()) -
         _issue("VALUE_UNPARSEABLE", "offenders_count", "offenders_count IS NOT NULL AND offenders_num IS NULL",
                "offenders_count"),
         _issue("VALUE_NEGATIVE", "offenders_count", "offenders_num < 0", "offenders_count"),
-        _issue("COORDS_UNPARSEABLE", "latitude", "(latitude IS NOT NULL AND lat_in IS NULL) OR "
-               "(longitude IS NOT NULL AND lon_in IS NULL)", "concat_ws(',', latitude, longitude)"),
+        _coords_unparseable_issue(),
         _issue("COORDS_SWAPPED", "latitude", f"lat_in IS NOT NULL AND NOT {in_gb} AND {swapped}",
                "concat_ws(',', latitude, longitude)"),
         _issue("COORDS_REPLACED", "latitude", f"lat_in IS NOT NULL AND lat_ok IS NULL AND "
                "(pc_lat IS NOT NULL OR st_lat IS NOT NULL)", "concat_ws(',', latitude, longitude)"),
         _issue("COORDS_OUTSIDE_GB", "latitude", f"(lat_in IS NOT NULL OR lon_in IS NOT NULL) AND lat_ok IS NULL AND "
                "pc_lat IS NULL AND st_lat IS NULL", "concat_ws(',', latitude, longitude)"),
-        _issue("POSTCODE_MALFORMED", "postcode", f"pc_norm IS NOT NULL AND NOT regexp_matches(pc_norm, "
-               f"{p.add(POSTCODE_RE)})", "postcode"),
+        _postcode_issue(p),
         _issue("STORE_UNKNOWN", "store_ref", "store_ref IS NOT NULL AND retail_store_id IS NULL", "store_ref")
         if is_retailer else "NULL",
         _issue("LOCATION_UNRESOLVED", "location", "store_id_final IS NULL AND pc_lat IS NULL AND lat_ok IS NULL",
@@ -491,12 +499,10 @@ def validate_stores(con, mapping: Mapping, now, file_label: str, absent=()) -> N
     issues = [
         _issue("STORE_KEY_MISSING", "store_ref", "retailer_code IS NULL OR store_ref IS NULL"),
         _issue("FORCE_UNKNOWN", "police_force", "police_force IS NOT NULL AND force_code IS NULL", "police_force"),
-        _issue("COORDS_UNPARSEABLE", "latitude", "(latitude IS NOT NULL AND lat_in IS NULL) OR "
-               "(longitude IS NOT NULL AND lon_in IS NULL)", "concat_ws(',', latitude, longitude)"),
+        _coords_unparseable_issue(),
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
-        _issue("POSTCODE_MALFORMED", "postcode", f"pc_norm IS NOT NULL AND NOT regexp_matches(pc_norm, "
-               f"{p.add(POSTCODE_RE)})", "postcode"),
+        _postcode_issue(p),
     ] + [_text_issues(p, ("store_name", "address", "town", "retailer_name"))]
     _finish(con, p, select_sql, issues, absent)
 
@@ -518,8 +524,7 @@ def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=
         _issue("DATE_UNPARSEABLE", "month", "month IS NOT NULL AND month_date IS NULL", "month"),
         _issue("DATE_FUTURE", "month", f"month_date > {now_p}", "month"),
         _issue("FORCE_UNKNOWN", "falls_within", "falls_within IS NOT NULL AND force_code IS NULL", "falls_within"),
-        _issue("COORDS_UNPARSEABLE", "latitude", "(latitude IS NOT NULL AND lat_in IS NULL) OR "
-               "(longitude IS NOT NULL AND lon_in IS NULL)", "concat_ws(',', latitude, longitude)"),
+        _coords_unparseable_issue(),
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
     ] + [_text_issues(p, ("location", "crime_type", "context"))]
