@@ -230,8 +230,20 @@ def _json_keys(path: Path, fmt: str) -> list[str]:
     return keys
 
 
+def drop_raw(con) -> None:
+    """Drop raw, whichever form it has: a table, or (CSV fast path) a view numbering the rows of raw_cells."""
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_catalog = 'temp' AND table_name IN ('raw', 'raw_cells')").fetchall())
+    if kinds.get("raw") == "VIEW":
+        con.execute("DROP VIEW raw")
+    elif kinds.get("raw"):
+        con.execute("DROP TABLE raw")
+    if kinds.get("raw_cells"):
+        con.execute("DROP TABLE raw_cells")
+
+
 def _create_raw_tables(con, ncols: int | None) -> None:
-    con.execute("DROP TABLE IF EXISTS raw")
+    drop_raw(con)
     con.execute("DROP TABLE IF EXISTS raw_bad")
     con.execute("CREATE TEMP TABLE raw_bad (_row BIGINT, raw VARCHAR, message VARCHAR)")
     if ncols is None:
@@ -262,16 +274,21 @@ def load_csv(con, result: ReadResult, tmp_dir: str) -> None:
     _create_raw_tables(con, n)
     columns = {f"c{i}": "VARCHAR" for i in range(n)}
     try:
+        # Row numbers without a window (row_number() OVER () serialises the read): with insertion order
+        # preserved, a freshly created table's rowid is the file's data-row index, so raw is a view adding
+        # rowid + 1 as _row. The python fallback below numbers its rows itself and fills a plain table.
+        drop_raw(con)
         con.execute(
-            "INSERT INTO raw SELECT row_number() OVER () AS _row, * FROM read_csv($p, header = true, "
+            "CREATE TEMP TABLE raw_cells AS SELECT * FROM read_csv($p, header = true, "
             "auto_detect = false, delim = $d, quote = '\"', escape = '\"', columns = $c, strict_mode = true, "
             "max_line_size = 16777216, null_padding = false, encoding = 'utf-8')",
             {"p": str(path), "d": result.delimiter, "c": columns},
         )
+        con.execute("CREATE TEMP VIEW raw AS SELECT rowid + 1 AS _row, * FROM raw_cells")
         result.engine = "duckdb"
         return
     except duckdb.Error:
-        con.execute("DELETE FROM raw")
+        _create_raw_tables(con, n)
     result.engine = "python"
     _load_csv_python(con, result, n)
 
