@@ -72,13 +72,16 @@ def template(tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(COUNTED))
 def test_counted_file(name, template, tmp_path):
-    from workbench.ingest import ingest_file
+    from workbench.ingest import ingest_file, validate_file
     from workbench.store import open_store
 
     read, accepted, quarantined, errors, warnings = COUNTED[name]
     with open_store(fresh_copy(template, tmp_path, "s")) as store:
+        dry = validate_file(store, BAD / name)  # the dry run's rule bits must agree with the full ingest
         report = ingest_file(store, BAD / name)
         assert report["status"] == "committed"
+        for key in ("rows_read", "rows_accepted", "rows_quarantined", "errors_by_rule"):
+            assert dry[key] == report[key], key
         assert (report["rows_read"], report["rows_accepted"], report["rows_quarantined"]) == (read, accepted, quarantined)
         assert report["rows_read"] == report["rows_accepted"] + report["rows_quarantined"]
         assert errors <= set(report["errors_by_rule"]), report["errors_by_rule"]

@@ -98,3 +98,24 @@ def test_batch_reports_are_stored(ingested):
     for row in rows.itertuples():
         assert row.rows_read == row.rows_accepted + row.rows_quarantined
         assert json.loads(row.report)["batch_id"] == row.batch_id
+
+
+def test_dry_run_agrees_with_the_ingest_for_every_source(world, ingested, tmp_path):
+    """`validate` keeps only rule bits, not values: its counts and errors must match what the ingest did."""
+    import shutil
+
+    from workbench.ingest import validate_file
+    from workbench.store import open_store
+
+    db, reports = ingested
+    copy = tmp_path / "dry.duckdb"
+    shutil.copy(db, copy)
+    with open_store(copy) as store:
+        for r in reports:
+            dry = validate_file(store, r["file"], source=r["source"])
+            assert dry["status"] == "dry-run"
+            for key in ("rows_read", "rows_accepted", "rows_quarantined", "errors_by_rule"):
+                assert dry[key] == r[key], (r["source"], key)
+            row_warnings = set(r["warnings_by_rule"]) - {"DOB_UNPARSEABLE", "DOB_IMPLAUSIBLE", "VRM_PARTIAL",
+                                                          "VRM_UNRECOGNISED", "TACTIC_UNKNOWN", "CRIME_NUMBER_DIFFERS"}
+            assert row_warnings <= set(dry["warnings_by_rule"]), (r["source"], dry["warnings_by_rule"])

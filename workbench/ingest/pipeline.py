@@ -202,7 +202,8 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         con.execute("SET preserve_insertion_order = false")  # rows carry _row from here on
         info = validate.stage(con, mapping, read)
         validate.rules_table(con)
-        validate.VALIDATORS[mapping.kind](con, mapping, now, file_label, info.absent_fields)
+        validate.VALIDATORS[mapping.kind](con, mapping, now, file_label, info.absent_fields,
+                                              keep_values=not dry_run)
         validate.mark_quarantine(con, _group_key(mapping))
         counts = _counts(con)
         errors, warnings = _rule_counts(con)
@@ -224,7 +225,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             store.audit("validate", file_label, _audit_details(report))
             return _finish(report, started)
         _build_quarantine_rows(con, read)
-        con.execute("DROP TABLE raw")  # everything the load needs from it is in v and qrows
+        readers.drop_raw(con)  # everything the load needs from it is in v and qrows
         # one transaction for every write of the batch: a failure or kill leaves the store as it was
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
@@ -300,10 +301,11 @@ def _drop_temp(con) -> None:
             con.execute(f"DROP VIEW IF EXISTS {view}")  # constant names
         except duckdb.Error:
             pass
-    try:
-        validate.drop_v(con)
-    except duckdb.Error:
-        pass
+    for drop in (validate.drop_v, readers.drop_raw):
+        try:
+            drop(con)
+        except duckdb.Error:
+            pass
     for name in _TEMP_TABLES:
         try:
             con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")  # constant names from the list above

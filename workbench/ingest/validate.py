@@ -238,7 +238,9 @@ def haversine_m(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
 
 
 class Issue(str):
-    """SQL for one rule's issue struct (NULL when the rule passes), remembering its condition."""
+    """SQL for one rule's issue struct (NULL when the rule passes), remembering its rule, field and condition."""
+    code: str
+    field: str | None
     cond: str
 
 
@@ -246,6 +248,7 @@ def _issue(code: str, fld: str | None, cond: str, value: str = "NULL") -> Issue:
     f = f"'{fld}'" if fld else "NULL"
     issue = Issue(f"CASE WHEN {cond} THEN struct_pack(code := '{code}', field := {f}, "
                   f"value := left(({value})::VARCHAR, 200)) END")
+    issue.code, issue.field = code, fld
     issue.cond = f"coalesce({cond}, FALSE)"
     return issue
 
@@ -280,25 +283,63 @@ def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
     return prefilter, "list_filter([" + ", ".join(out) + "], lambda x: x IS NOT NULL)"
 
 
-def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=()) -> None:
+def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(), keep_values: bool = True,
+            received: bool = False) -> None:
     row_issues = [i for i in issues if isinstance(i, Issue)]
     text = [i for i in issues if isinstance(i, tuple)]
+    text_list = "[]"
+    for prefilter, lst in text:  # per-field text rules, evaluated only for rows their prefilter lets through
+        text_list = f"list_concat({text_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
+    if not keep_values:
+        _finish_dry_run(con, p, select_sql, row_issues, text_list,
+                        "received_at" if received and "received_at" not in absent else "NULL::VARCHAR")
+        return
     # build the (costly) list of structs only for rows where some rule fires
     any_issue = " OR ".join(i.cond for i in row_issues)
-    issue_list = (f"CASE WHEN {any_issue} THEN list_filter([" + ", ".join(row_issues)
-                  + "], lambda x: x IS NOT NULL) ELSE [] END")
-    for prefilter, lst in text:
-        issue_list = f"list_concat({issue_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
+    issue_list = (f"list_concat(CASE WHEN {any_issue} THEN list_filter([" + ", ".join(row_issues)
+                  + f"], lambda x: x IS NOT NULL) ELSE [] END, {text_list})")
     # v_t holds the validated rows without the canonical fields the file does not have (NULL in every row:
     # storing them would only cost memory); view v adds them back as NULL columns for the loaders
     # (`internal`: intermediate columns only the rules read, not kept at all)
     dropped = list(absent) + list(internal)
     exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
-    sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
     drop_v(con)
+    sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
     con.execute(sql, p.bind(sql))
     nulls = "".join(f", NULL::VARCHAR AS {fld}" for fld in absent)  # generated canonical field names
     con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls} FROM v_t")
+
+
+def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list: str, received: str) -> None:
+    """A dry run keeps no values: per row only its referral key, which rules fired (one bit each in a BIGINT,
+    much cheaper than a list of structs) and whether any is an error. View v rebuilds `issues` (code and
+    field; no values) from the bits for the few rows that have any."""
+    if len(row_issues) > 63:
+        raise ValueError("more row rules than bits in a BIGINT")
+    errs = set(rules_mod.error_codes())
+    mask = " | ".join(f"(CASE WHEN {i.cond} THEN {1 << k} ELSE 0 END)::BIGINT" for k, i in enumerate(row_issues))
+    error_mask = sum(1 << k for k, i in enumerate(row_issues) if i.code in errs)
+    errs_p = p.add(sorted(errs))
+    sql = f"""CREATE TEMP TABLE v_t AS
+      SELECT _row, ref, received_at, _mask, _text,
+             (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND list_has_any(list_transform(_text, lambda x: x.code),
+                                                                           {errs_p})) AS has_error
+      FROM (SELECT _row, ref, {received} AS received_at, {mask or '0::BIGINT'} AS _mask, {text_list} AS _text
+            FROM ({select_sql}) b)"""
+    drop_v(con)
+    con.execute(sql, p.bind(sql))
+
+    def lit(text: str | None) -> str:  # rule codes and field names are constants of this module
+        return "NULL::VARCHAR" if text is None else "'" + text.replace("'", "''") + "'"
+
+    codes = "[" + ", ".join(lit(i.code) for i in row_issues) + "]::VARCHAR[]"
+    fields = "[" + ", ".join(lit(i.field) for i in row_issues) + "]::VARCHAR[]"
+    n = len(row_issues)
+    con.execute(f"""CREATE TEMP VIEW v AS SELECT _row, ref, received_at, has_error,
+      CASE WHEN _mask = 0 THEN _text ELSE list_concat(list_transform(
+          list_filter(range({n}), lambda k: (_mask >> k) & 1 = 1),
+          lambda k: struct_pack(code := ({codes})[k + 1], field := ({fields})[k + 1], value := NULL::VARCHAR)), _text)
+      END AS issues FROM v_t""")
 
 
 def drop_v(con) -> None:
@@ -314,7 +355,7 @@ def drop_v(con) -> None:
 
 
 # -- referrals -------------------------------------------------------------------------------------
-def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=()) -> None:
+def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True) -> None:
     p = Params()
     _force_map(con)
     dtf = p.add(_formats(mapping.datetime_formats, ISO_DATETIME + ISO_DATE))
@@ -477,7 +518,8 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=()) -
         FROM ({located}) l
       ) x
     """
-    _finish(con, p, select_sql, issues, absent, internal=REFERRAL_INTERNAL_COLUMNS)
+    _finish(con, p, select_sql, issues, absent, internal=REFERRAL_INTERNAL_COLUMNS, keep_values=keep_values,
+            received=True)
 
 
 # intermediate columns of validate_referrals that only the rules use (the loaders never read them)
@@ -486,7 +528,7 @@ REFERRAL_INTERNAL_COLUMNS = ("force_stated", "pc_norm", "grading_norm", "retail_
 
 
 # -- store directory ---------------------------------------------------------------------------------
-def validate_stores(con, mapping: Mapping, now, file_label: str, absent=()) -> None:
+def validate_stores(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True) -> None:
     p = Params()
     _force_map(con, "police_force")
     in_gb = _in_gb("lat_in", "lon_in")
@@ -504,11 +546,11 @@ def validate_stores(con, mapping: Mapping, now, file_label: str, absent=()) -> N
                "concat_ws(',', latitude, longitude)"),
         _postcode_issue(p),
     ] + [_text_issues(p, ("store_name", "address", "town", "retailer_name"))]
-    _finish(con, p, select_sql, issues, absent)
+    _finish(con, p, select_sql, issues, absent, keep_values=keep_values)
 
 
 # -- police.uk recorded crime ----------------------------------------------------------------------------
-def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=()) -> None:
+def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True) -> None:
     p = Params()
     _force_map(con, "falls_within")
     in_gb = _in_gb("lat_in", "lon_in")
@@ -528,7 +570,7 @@ def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
     ] + [_text_issues(p, ("location", "crime_type", "context"))]
-    _finish(con, p, select_sql, issues, absent)
+    _finish(con, p, select_sql, issues, absent, keep_values=keep_values)
 
 
 VALIDATORS = {"referrals": validate_referrals, "stores": validate_stores, "recorded_crime": validate_recorded_crime}
@@ -546,13 +588,16 @@ def rules_table(con) -> None:
 def mark_quarantine(con, group_key_sql: str = "ref") -> None:
     """Add `quarantined`: rows with an error, and every other row of the same referral (REFERRAL_INCOMPLETE)."""
     errs = rules_mod.error_codes()
+    columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                         "WHERE table_catalog = 'temp' AND table_name = 'v'").fetchall()}
+    has_error = ("has_error" if "has_error" in columns  # (dry run: computed from the rule bits)
+                 else "list_has_any(list_transform(issues, lambda x: x.code), $errs)")
     con.execute("DROP TABLE IF EXISTS vq")
     con.execute(
         f"""CREATE TEMP TABLE vq AS
-        WITH e AS (SELECT _row, {group_key_sql} AS gk,
-                          list_has_any(list_transform(issues, lambda x: x.code), $errs) AS has_error FROM v)
+        WITH e AS MATERIALIZED (SELECT _row, {group_key_sql} AS gk, {has_error} AS has_error FROM v)
         SELECT e._row, e.has_error,
-               (NOT e.has_error AND bool_or(e.has_error) OVER (PARTITION BY e.gk)) AS held_back
+               coalesce(NOT e.has_error AND e.gk IN (SELECT gk FROM e WHERE has_error), FALSE) AS held_back
         FROM e""",
-        {"errs": errs},
+        {"errs": errs} if "$errs" in has_error else {},
     )
