@@ -133,13 +133,19 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       INSERT INTO referrals (batch_id, source_name, source_type, source_ref, source_row, version, is_current,
           received_at, referrer, grading_scheme, source_evaluation, intelligence_assessment, handling_code,
           handling_conditions, content_hash, review_due)
-      SELECT $batch, $src, $stype, g.ref, g.first_row,
-             coalesce(prev.maxv, 0) + row_number() OVER (PARTITION BY g.ref ORDER BY g.received_ts, g.first_row),
+      WITH todo AS (SELECT * FROM grp WHERE status <> 'unchanged'),
+      several AS (SELECT ref FROM todo GROUP BY ref HAVING count(*) > 1),
+      -- version numbers within the batch: a window (a sort) only for references with several versions in it
+      numbered AS (
+        SELECT *, 1 AS nth FROM todo WHERE ref NOT IN (SELECT ref FROM several)
+        UNION ALL
+        SELECT *, row_number() OVER (PARTITION BY ref ORDER BY received_ts, first_row) AS nth
+        FROM todo WHERE ref IN (SELECT ref FROM several))
+      SELECT $batch, $src, $stype, g.ref, g.first_row, coalesce(prev.maxv, 0) + g.nth,
              TRUE, g.received_ts, g.referrer, g.grading_scheme, g.se, g.ia, g.hc, g.hcond, g.content_hash,
              (g.received_ts + to_years($years))::DATE
-      FROM grp g LEFT JOIN (SELECT source_ref, max(version) AS maxv FROM referrals WHERE source_name = $src
-                            GROUP BY source_ref) prev ON prev.source_ref = g.ref
-      WHERE g.status <> 'unchanged'
+      FROM numbered g LEFT JOIN (SELECT source_ref, max(version) AS maxv FROM referrals WHERE source_name = $src
+                                 GROUP BY source_ref) prev ON prev.source_ref = g.ref
     """, {**src, "stype": mapping.source_type, "years": review_years})
     con.execute("""
       CREATE OR REPLACE TEMP TABLE gid AS SELECT g.gkey, g.ref, r.referral_id FROM grp g
@@ -325,7 +331,7 @@ def _people(con, mapping: Mapping) -> None:
         pm_sql, params = ("""SELECT _row, referral_id, incident_id, occurred_ts,
             coalesce(lower(offender_role), 'offender') AS role, offender_name AS full_name, offender_dob AS dob_raw,
             offender_gender AS gender, offender_description AS description
-            FROM arow a JOIN rowmap USING (_row, referral_id)
+            FROM v a JOIN rowmap USING (_row)
             WHERE offender_name IS NOT NULL OR offender_dob IS NOT NULL OR offender_description IS NOT NULL""", {})
     elif mapping.shape == "nested":
         k = mapping.nested_keys["offenders"]
@@ -333,8 +339,8 @@ def _people(con, mapping: Mapping) -> None:
             coalesce(lower(json_extract_string(o, $kr)), 'offender') AS role,
             nullif(trim(json_extract_string(o, $kn)), '') AS full_name, nullif(trim(json_extract_string(o, $kd)), '') AS dob_raw,
             json_extract_string(o, $kg) AS gender, json_extract_string(o, $kdesc) AS description
-            FROM (SELECT a._row, a.referral_id, rm.incident_id, a.occurred_ts, unnest(json_extract(a.offenders, '$[*]')) AS o
-                  FROM arow a JOIN rowmap rm USING (_row, referral_id) WHERE json_type(a.offenders) = 'ARRAY')""",
+            FROM (SELECT a._row, rm.referral_id, rm.incident_id, a.occurred_ts, unnest(json_extract(a.offenders, '$[*]')) AS o
+                  FROM v a JOIN rowmap rm USING (_row) WHERE json_type(a.offenders) = 'ARRAY')""",
                           {"kr": "$." + k["role"], "kn": "$." + k["name"], "kd": "$." + k["dob"], "kg": "$." + k["gender"],
                      "kdesc": "$." + k["description"]})
     else:
@@ -349,13 +355,13 @@ def _people(con, mapping: Mapping) -> None:
         pm_sql = f"""SELECT _row, referral_id, incident_id, occurred_ts, 'offender' AS role,
             nullif(trim(names[i]), '') AS full_name, nullif(trim(dobs[i]), '') AS dob_raw,
             nullif(trim(genders[i]), '') AS gender, NULL::VARCHAR AS description
-            FROM (SELECT a._row, a.referral_id, rm.incident_id, a.occurred_ts,
+            FROM (SELECT a._row, rm.referral_id, rm.incident_id, a.occurred_ts,
                     coalesce(string_split(a.offender_names, $sep), []) AS names,
                     coalesce({dob_list}, []) AS dobs,
                     coalesce(string_split(a.offender_genders, $sep), []) AS genders,
                     unnest(range(1, greatest(len(coalesce(string_split(a.offender_names, $sep), [])),
                                              len(coalesce({dob_list}, []))) + 1)) AS i
-                  FROM arow a JOIN rowmap rm USING (_row, referral_id)
+                  FROM v a JOIN rowmap rm USING (_row)
                   WHERE a.offender_names IS NOT NULL OR a.offender_dobs IS NOT NULL)"""
     # each date of birth is parsed once, here, for the mentions and for the DOB flags
     con.execute(f"CREATE TEMP TABLE pm AS SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM ({pm_sql})",
@@ -388,15 +394,15 @@ def _vehicles(con, mapping: Mapping) -> None:
     params: dict = {}
     if mapping.shape == "nested" and "vehicles" in mapping.fields:
         k = mapping.nested_keys["vehicles"]
-        parts.append("""SELECT a._row, a.referral_id, rm.incident_id, json_extract_string(o, $kv) AS vrm_raw,
+        parts.append("""SELECT a._row, rm.referral_id, rm.incident_id, json_extract_string(o, $kv) AS vrm_raw,
               json_extract_string(o, $km) AS make, json_extract_string(o, $kmo) AS model, json_extract_string(o, $kc) AS colour
-            FROM (SELECT _row, referral_id, unnest(json_extract(vehicles, '$[*]')) AS o FROM arow
-                  WHERE json_type(vehicles) = 'ARRAY') a JOIN rowmap rm USING (_row, referral_id)""")
+            FROM (SELECT _row, unnest(json_extract(vehicles, '$[*]')) AS o FROM v
+                  WHERE json_type(vehicles) = 'ARRAY') a JOIN rowmap rm USING (_row)""")
         params.update({"kv": "$." + k["vrm"], "km": "$." + k["make"], "kmo": "$." + k["model"], "kc": "$." + k["colour"]})
     if "vrm" in mapping.fields:
-        parts.append("""SELECT a._row, a.referral_id, rm.incident_id, trim(unnest(regexp_split_to_array(a.vrm, $vsep))) AS vrm_raw,
+        parts.append("""SELECT a._row, rm.referral_id, rm.incident_id, trim(unnest(regexp_split_to_array(a.vrm, $vsep))) AS vrm_raw,
               a.vehicle_make AS make, NULL AS model, a.vehicle_colour AS colour
-            FROM arow a JOIN rowmap rm USING (_row, referral_id) WHERE a.vrm IS NOT NULL""")
+            FROM v a JOIN rowmap rm USING (_row) WHERE a.vrm IS NOT NULL""")
         params["vsep"] = "[;,/|+]|\\s{2,}"
     if not parts:
         return
@@ -416,26 +422,29 @@ def _vehicles(con, mapping: Mapping) -> None:
 
 
 def _evidence(con, mapping: Mapping) -> None:
-    parts = []
     fields = mapping.fields
+    # the flat evidence columns in one pass over the rows: a list of (kind, reference) items per row, unnested
+    items = []
     if "cctv" in fields:
-        parts.append("SELECT a.referral_id, rm.incident_id, 'CCTV' AS kind, CASE WHEN a.cctv_b IS NULL THEN a.cctv END "
-                     "AS reference FROM arow a JOIN rowmap rm USING (_row, referral_id) "
-                     "WHERE a.cctv IS NOT NULL AND a.cctv_b IS DISTINCT FROM FALSE")
-    if "dems_ref" in fields:
-        parts.append("SELECT a.referral_id, rm.incident_id, 'DEMS', a.dems_ref FROM arow a JOIN rowmap rm "
-                     "USING (_row, referral_id) WHERE a.dems_ref IS NOT NULL")
-    if "still_ref" in fields:
-        parts.append("SELECT a.referral_id, rm.incident_id, 'STILL', a.still_ref FROM arow a JOIN rowmap rm "
-                     "USING (_row, referral_id) WHERE a.still_ref IS NOT NULL")
+        items.append("CASE WHEN a.cctv IS NOT NULL AND a.cctv_b IS DISTINCT FROM FALSE THEN "
+                     "struct_pack(kind := 'CCTV', reference := CASE WHEN a.cctv_b IS NULL THEN a.cctv END) END")
+    for column, kind in (("dems_ref", "DEMS"), ("still_ref", "STILL")):
+        if column in fields:
+            items.append(f"CASE WHEN a.{column} IS NOT NULL THEN struct_pack(kind := '{kind}', "
+                         f"reference := a.{column}) END")  # constant column names and kinds
+    parts = []
+    if items:
+        parts.append("SELECT referral_id, incident_id, e.kind, e.reference FROM (SELECT rm.referral_id, rm.incident_id, "
+                     "unnest(list_filter([" + ", ".join(items) + "], lambda x: x IS NOT NULL)) AS e "
+                     "FROM v a JOIN rowmap rm USING (_row))")
     params: dict = {}
     if "evidence" in fields:
         k = mapping.nested_keys["evidence"]
-        parts.append("""SELECT a.referral_id, rm.incident_id,
+        parts.append("""SELECT rm.referral_id, rm.incident_id,
               CASE WHEN list_contains($kinds, upper(json_extract_string(o, $kk))) THEN upper(json_extract_string(o, $kk))
                    ELSE 'OTHER' END, json_extract_string(o, $kref)
-            FROM (SELECT _row, referral_id, unnest(json_extract(evidence, '$[*]')) AS o FROM arow
-                  WHERE json_type(evidence) = 'ARRAY') a JOIN rowmap rm USING (_row, referral_id)""")
+            FROM (SELECT _row, unnest(json_extract(evidence, '$[*]')) AS o FROM v
+                  WHERE json_type(evidence) = 'ARRAY') a JOIN rowmap rm USING (_row)""")
         params = {"kinds": list(_EVIDENCE_KINDS), "kk": "$." + k["kind"], "kref": "$." + k["reference"]}
     if not parts:
         return
