@@ -160,11 +160,7 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
         AND (referrals.is_current IS DISTINCT FROM (x.nxt IS NULL) OR referrals.superseded_by IS DISTINCT FROM x.nxt)
     """, {"src": mapping.name})
     # rows belonging to new versions
-    if mapping.shape == "offender":
-        ikey = ("min(a._row) OVER (PARTITION BY gid.referral_id, coalesce(a.incident_ref, a.crime_number_norm "
-                "|| '|' || coalesce(a.occurred_raw, '') || coalesce(a.store_ref, '')))")
-    else:
-        ikey = "a._row"
+    ikey = _incident_key_sql(mapping, "gid.referral_id")
     akey = "a.ref || chr(31) || coalesce(a.received_at, '')"
     # narrow row -> referral (and staged incident) map; arow is a view joining it to the validated rows
     con.execute(f"""
@@ -273,8 +269,11 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     # the row -> (referral, incident) lookup for mentions and flags
     con.execute("""
       CREATE OR REPLACE TEMP TABLE rowmap AS
-      SELECT a._row, a.referral_id, m.incident_id FROM rowref a JOIN si_map m ON m.ikey = a.ikey
+      SELECT a._row, a.referral_id, m.incident_id, a.ikey FROM rowref a JOIN si_map m ON m.ikey = a.ikey
     """)
+    # mrows: the validated rows with their referral and incident, as the mention builders read them
+    con.execute("DROP VIEW IF EXISTS mrows")
+    con.execute("CREATE TEMP VIEW mrows AS SELECT v.*, rm.referral_id, rm.incident_id, rm.ikey FROM v JOIN rowmap rm USING (_row)")
     _people(con, mapping)
     _vehicles(con, mapping)
     _evidence(con, mapping)
@@ -284,10 +283,7 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       SELECT DISTINCT m.incident_id, t.tactic_code, t.token, si.referral_id
       FROM si JOIN si_map m ON m.ikey = si.ikey JOIN tmap t ON t.raw = si.tactics
     """)
-    con.execute("""
-      INSERT INTO mflags SELECT a._row, 'TACTIC_UNKNOWN', 'tactics', t.token
-      FROM arow a JOIN tmap t ON t.raw = a.tactics WHERE t.tactic_code = 'UNKNOWN' AND a._row = a.ikey
-    """)
+    _flag_unknown_tactics(con)
     # dedup flags: merged although the crime numbers differ
     con.execute("""
       INSERT INTO mflags SELECT si.ikey, 'CRIME_NUMBER_DIFFERS', 'crime_number', si.crime_number || ' vs ' || i.crime_number
@@ -319,19 +315,49 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
             "incidents_new": stats[3], "duplicates_merged": stats[4]}
 
 
+def _incident_key_sql(mapping: Mapping, referral: str) -> str:
+    """The staged incident of a row (alias a): its own row, or for one-row-per-offender sources the first row of
+    the referral's rows that share the incident reference (else crime number, time and store)."""
+    if mapping.shape != "offender":
+        return "a._row"
+    return (f"min(a._row) OVER (PARTITION BY {referral}, coalesce(a.incident_ref, a.crime_number_norm "
+            "|| '|' || coalesce(a.occurred_raw, '') || coalesce(a.store_ref, '')))")
+
+
+def _flag_unknown_tactics(con) -> None:
+    """TACTIC_UNKNOWN once per staged incident (the first row of an offender-shape incident)."""
+    con.execute("""
+      INSERT INTO mflags SELECT a._row, 'TACTIC_UNKNOWN', 'tactics', t.token
+      FROM mrows a JOIN tmap t ON t.raw = a.tactics WHERE t.tactic_code = 'UNKNOWN' AND a._row = a.ikey
+    """)
+
+
+def predict_mention_flags(con, mapping: Mapping) -> None:
+    """For a dry run: the mention flags the load would raise (dates of birth, registration marks, tactics), into
+    mflags, built by the same code from the accepted rows (view acc) with no referral or incident yet."""
+    con.execute("DROP VIEW IF EXISTS mrows")
+    con.execute(f"CREATE TEMP VIEW mrows AS SELECT a.*, NULL::BIGINT AS referral_id, NULL::BIGINT AS incident_id, "
+                f"{_incident_key_sql(mapping, GROUP_KEY.replace('ref', 'a.ref').replace('received_at', 'a.received_at'))}"
+                " AS ikey FROM acc a")
+    _build_person_mentions(con, mapping)
+    _build_vehicle_mentions(con, mapping)
+    _tactic_map(con, mapping)
+    _flag_unknown_tactics(con)
+
+
 def _dob_sql(mapping: Mapping, col: str) -> str:
     return f"try_strptime({col}, $dob_formats)::DATE"
 
 
-def _people(con, mapping: Mapping) -> None:
+def _build_person_mentions(con, mapping: Mapping) -> None:
+    """Temp table pm: one row per person named in view mrows, date of birth parsed (once, for mentions and flags)."""
     dob_formats = list(dict.fromkeys(list(mapping.date_formats) + ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"]))
-    juvenile = int(config.get("priority.juvenile_age_below", 18))
     con.execute("DROP TABLE IF EXISTS pm")
     if mapping.shape == "offender":
         pm_sql, params = ("""SELECT _row, referral_id, incident_id, occurred_ts,
             coalesce(lower(offender_role), 'offender') AS role, offender_name AS full_name, offender_dob AS dob_raw,
             offender_gender AS gender, offender_description AS description
-            FROM v a JOIN rowmap USING (_row)
+            FROM mrows a
             WHERE offender_name IS NOT NULL OR offender_dob IS NOT NULL OR offender_description IS NOT NULL""", {})
     elif mapping.shape == "nested":
         k = mapping.nested_keys["offenders"]
@@ -339,8 +365,8 @@ def _people(con, mapping: Mapping) -> None:
             coalesce(lower(json_extract_string(o, $kr)), 'offender') AS role,
             nullif(trim(json_extract_string(o, $kn)), '') AS full_name, nullif(trim(json_extract_string(o, $kd)), '') AS dob_raw,
             json_extract_string(o, $kg) AS gender, json_extract_string(o, $kdesc) AS description
-            FROM (SELECT a._row, rm.referral_id, rm.incident_id, a.occurred_ts, unnest(json_extract(a.offenders, '$[*]')) AS o
-                  FROM v a JOIN rowmap rm USING (_row) WHERE json_type(a.offenders) = 'ARRAY')""",
+            FROM (SELECT a._row, a.referral_id, a.incident_id, a.occurred_ts, unnest(json_extract(a.offenders, '$[*]')) AS o
+                  FROM mrows a WHERE json_type(a.offenders) = 'ARRAY')""",
                           {"kr": "$." + k["role"], "kn": "$." + k["name"], "kd": "$." + k["dob"], "kg": "$." + k["gender"],
                      "kdesc": "$." + k["description"]})
     else:
@@ -355,17 +381,30 @@ def _people(con, mapping: Mapping) -> None:
         pm_sql = f"""SELECT _row, referral_id, incident_id, occurred_ts, 'offender' AS role,
             nullif(trim(names[i]), '') AS full_name, nullif(trim(dobs[i]), '') AS dob_raw,
             nullif(trim(genders[i]), '') AS gender, NULL::VARCHAR AS description
-            FROM (SELECT a._row, rm.referral_id, rm.incident_id, a.occurred_ts,
+            FROM (SELECT a._row, a.referral_id, a.incident_id, a.occurred_ts,
                     coalesce(string_split(a.offender_names, $sep), []) AS names,
                     coalesce({dob_list}, []) AS dobs,
                     coalesce(string_split(a.offender_genders, $sep), []) AS genders,
                     unnest(range(1, greatest(len(coalesce(string_split(a.offender_names, $sep), [])),
                                              len(coalesce({dob_list}, []))) + 1)) AS i
-                  FROM v a JOIN rowmap rm USING (_row)
+                  FROM mrows a
                   WHERE a.offender_names IS NOT NULL OR a.offender_dobs IS NOT NULL)"""
     # each date of birth is parsed once, here, for the mentions and for the DOB flags
     con.execute(f"CREATE TEMP TABLE pm AS SELECT *, {_dob_sql(mapping, 'dob_raw')} AS dob FROM ({pm_sql})",
                 {**params, "dob_formats": dob_formats})
+    con.execute("DROP TABLE IF EXISTS mflags")
+    con.execute("CREATE TEMP TABLE mflags (_row BIGINT, code VARCHAR, field VARCHAR, value VARCHAR)")
+    con.execute(f"""
+      INSERT INTO mflags SELECT _row, CASE WHEN dob IS NULL THEN 'DOB_UNPARSEABLE' ELSE 'DOB_IMPLAUSIBLE' END,
+          'offender_dob', dob_raw
+      FROM pm WHERE dob_raw IS NOT NULL AND (dob IS NULL OR dob > coalesce(occurred_ts, now()::TIMESTAMP)
+          OR dob < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR)
+    """)
+
+
+def _people(con, mapping: Mapping) -> None:
+    _build_person_mentions(con, mapping)
+    juvenile = int(config.get("priority.juvenile_age_below", 18))
     con.execute(f"""
       INSERT INTO person_mentions (referral_id, incident_id, role, full_name, forename, surname, dob_raw, dob,
           gender, description, is_juvenile)
@@ -378,46 +417,45 @@ def _people(con, mapping: Mapping) -> None:
              CASE WHEN dob IS NOT NULL AND occurred_ts IS NOT NULL THEN dob + INTERVAL {juvenile} YEAR > occurred_ts END
       FROM pm WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
     """)
-    con.execute("DROP TABLE IF EXISTS mflags")
-    con.execute("CREATE TEMP TABLE mflags (_row BIGINT, code VARCHAR, field VARCHAR, value VARCHAR)")
-    con.execute(f"""
-      INSERT INTO mflags SELECT _row, CASE WHEN dob IS NULL THEN 'DOB_UNPARSEABLE' ELSE 'DOB_IMPLAUSIBLE' END,
-          'offender_dob', dob_raw
-      FROM pm WHERE dob_raw IS NOT NULL AND (dob IS NULL OR dob > coalesce(occurred_ts, now()::TIMESTAMP)
-          OR dob < coalesce(occurred_ts, now()::TIMESTAMP) - INTERVAL 100 YEAR)
-    """)
 
 
-def _vehicles(con, mapping: Mapping) -> None:
+def _build_vehicle_mentions(con, mapping: Mapping) -> bool:
+    """Temp table vm: one row per registration mark in view mrows, normalised; flags its unusual formats."""
     con.execute("DROP TABLE IF EXISTS vm")
     parts = []
     params: dict = {}
     if mapping.shape == "nested" and "vehicles" in mapping.fields:
         k = mapping.nested_keys["vehicles"]
-        parts.append("""SELECT a._row, rm.referral_id, rm.incident_id, json_extract_string(o, $kv) AS vrm_raw,
+        parts.append("""SELECT a._row, a.referral_id, a.incident_id, json_extract_string(o, $kv) AS vrm_raw,
               json_extract_string(o, $km) AS make, json_extract_string(o, $kmo) AS model, json_extract_string(o, $kc) AS colour
-            FROM (SELECT _row, unnest(json_extract(vehicles, '$[*]')) AS o FROM v
-                  WHERE json_type(vehicles) = 'ARRAY') a JOIN rowmap rm USING (_row)""")
+            FROM (SELECT _row, referral_id, incident_id, unnest(json_extract(vehicles, '$[*]')) AS o FROM mrows
+                  WHERE json_type(vehicles) = 'ARRAY') a""")
         params.update({"kv": "$." + k["vrm"], "km": "$." + k["make"], "kmo": "$." + k["model"], "kc": "$." + k["colour"]})
     if "vrm" in mapping.fields:
-        parts.append("""SELECT a._row, rm.referral_id, rm.incident_id, trim(unnest(regexp_split_to_array(a.vrm, $vsep))) AS vrm_raw,
+        parts.append("""SELECT a._row, a.referral_id, a.incident_id, trim(unnest(regexp_split_to_array(a.vrm, $vsep))) AS vrm_raw,
               a.vehicle_make AS make, NULL AS model, a.vehicle_colour AS colour
-            FROM v a JOIN rowmap rm USING (_row) WHERE a.vrm IS NOT NULL""")
+            FROM mrows a WHERE a.vrm IS NOT NULL""")
         params["vsep"] = "[;,/|+]|\\s{2,}"
     if not parts:
-        return
+        return False
     con.execute("CREATE TEMP TABLE vm AS SELECT *, nullif(upper(regexp_replace(vrm_raw, '[^A-Za-z0-9?*_]', '', 'g')), '') "
                 "AS vrm_norm FROM (" + " UNION ALL ".join(parts) + ") WHERE nullif(trim(vrm_raw), '') IS NOT NULL",
                 params)
+    con.execute(f"""
+      INSERT INTO mflags SELECT _row, CASE fmt WHEN 'partial' THEN 'VRM_PARTIAL' ELSE 'VRM_UNRECOGNISED' END, 'vrm', vrm_raw
+      FROM (SELECT _row, vrm_raw, {VRM_CLASS_SQL} AS fmt FROM vm) WHERE fmt IN ('partial', 'unknown')
+    """)
+    return True
+
+
+def _vehicles(con, mapping: Mapping) -> None:
+    if not _build_vehicle_mentions(con, mapping):
+        return
     con.execute(f"""
       INSERT INTO vehicle_mentions (referral_id, incident_id, vrm_raw, vrm_norm, vrm_format, make, model, colour)
       SELECT referral_id, incident_id, any_value(vrm_raw), vrm_norm, any_value({VRM_CLASS_SQL}), any_value(make),
              any_value(model), any_value(colour)
       FROM vm GROUP BY referral_id, incident_id, vrm_norm
-    """)
-    con.execute(f"""
-      INSERT INTO mflags SELECT _row, CASE fmt WHEN 'partial' THEN 'VRM_PARTIAL' ELSE 'VRM_UNRECOGNISED' END, 'vrm', vrm_raw
-      FROM (SELECT _row, vrm_raw, {VRM_CLASS_SQL} AS fmt FROM vm) WHERE fmt IN ('partial', 'unknown')
     """)
 
 
@@ -434,17 +472,16 @@ def _evidence(con, mapping: Mapping) -> None:
                          f"reference := a.{column}) END")  # constant column names and kinds
     parts = []
     if items:
-        parts.append("SELECT referral_id, incident_id, e.kind, e.reference FROM (SELECT rm.referral_id, rm.incident_id, "
-                     "unnest(list_filter([" + ", ".join(items) + "], lambda x: x IS NOT NULL)) AS e "
-                     "FROM v a JOIN rowmap rm USING (_row))")
+        parts.append("SELECT referral_id, incident_id, e.kind, e.reference FROM (SELECT a.referral_id, a.incident_id, "
+                     "unnest(list_filter([" + ", ".join(items) + "], lambda x: x IS NOT NULL)) AS e FROM mrows a)")
     params: dict = {}
     if "evidence" in fields:
         k = mapping.nested_keys["evidence"]
-        parts.append("""SELECT rm.referral_id, rm.incident_id,
+        parts.append("""SELECT a.referral_id, a.incident_id,
               CASE WHEN list_contains($kinds, upper(json_extract_string(o, $kk))) THEN upper(json_extract_string(o, $kk))
                    ELSE 'OTHER' END, json_extract_string(o, $kref)
-            FROM (SELECT _row, unnest(json_extract(evidence, '$[*]')) AS o FROM v
-                  WHERE json_type(evidence) = 'ARRAY') a JOIN rowmap rm USING (_row)""")
+            FROM (SELECT referral_id, incident_id, unnest(json_extract(evidence, '$[*]')) AS o FROM mrows
+                  WHERE json_type(evidence) = 'ARRAY') a""")
         params = {"kinds": list(_EVIDENCE_KINDS), "kk": "$." + k["kind"], "kref": "$." + k["reference"]}
     if not parts:
         return

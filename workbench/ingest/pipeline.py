@@ -105,6 +105,20 @@ def _rule_counts(con) -> tuple[dict, dict]:
     return errors, warnings
 
 
+def _dry_run_warnings(con, mapping: Mapping) -> dict:
+    """The warnings the ingest would store as flags: row warnings of the accepted rows and, for referrals, the
+    mention flags (dates of birth, registration marks, tactics). Not predicted: CRIME_NUMBER_DIFFERS, which
+    depends on deduplication against the store."""
+    mention = ""
+    if mapping.kind == "referrals":
+        load_mod.predict_mention_flags(con, mapping)
+        mention = "UNION ALL SELECT code FROM mflags"
+    rows = con.execute(f"""
+      SELECT w.code, count(*) FROM (SELECT unnest(issues).code AS code FROM acc {mention}) w
+      JOIN rules_t r ON r.code = w.code WHERE r.severity = 'warning' GROUP BY 1 ORDER BY 1""").fetchall()
+    return dict(rows)
+
+
 def _build_quarantine_rows(con, read: ReadResult) -> None:
     """Temp table qrows (_row, raw, reasons): the quarantine payload of every failing row, built before the
     load so that the wide raw table can be dropped (the load then runs without spilling it to disk)."""
@@ -221,7 +235,8 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         con.execute("CREATE TEMP TABLE vq_out AS SELECT _row FROM vq WHERE has_error OR held_back")
         con.execute("CREATE TEMP VIEW acc AS SELECT * FROM v WHERE _row NOT IN (SELECT _row FROM vq_out)")
         if dry_run:
-            report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None})
+            report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None,
+                           "warnings_by_rule": _dry_run_warnings(con, mapping)})
             store.audit("validate", file_label, _audit_details(report))
             return _finish(report, started)
         _build_quarantine_rows(con, read)
@@ -296,7 +311,7 @@ _TEMP_TABLES = ("vq_out", "qrows", "raw", "raw_bad", "stg", "vmap", "fmap", "sma
 
 
 def _drop_temp(con) -> None:
-    for view in ("arow", "acc", "b2", "stg", "stg0"):
+    for view in ("mrows", "arow", "acc", "b2", "stg", "stg0"):
         try:
             con.execute(f"DROP VIEW IF EXISTS {view}")  # constant names
         except duckdb.Error:

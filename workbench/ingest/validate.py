@@ -292,7 +292,8 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(
         text_list = f"list_concat({text_list}, CASE WHEN {prefilter} THEN {lst} ELSE [] END)"
     if not keep_values:
         _finish_dry_run(con, p, select_sql, row_issues, text_list,
-                        "received_at" if received and "received_at" not in absent else "NULL::VARCHAR")
+                        "received_at" if received and "received_at" not in absent else "NULL::VARCHAR",
+                        MENTION_COLUMNS if received else ())
         return
     # build the (costly) list of structs only for rows where some rule fires
     any_issue = " OR ".join(i.cond for i in row_issues)
@@ -310,21 +311,23 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(
     con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls} FROM v_t")
 
 
-def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list: str, received: str) -> None:
-    """A dry run keeps no values: per row only its referral key, which rules fired (one bit each in a BIGINT,
-    much cheaper than a list of structs) and whether any is an error. View v rebuilds `issues` (code and
-    field; no values) from the bits for the few rows that have any."""
+def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list: str, received: str,
+                    mention_columns=()) -> None:
+    """A dry run keeps per row only its referral key, the columns the mention checks read, which rules fired
+    (one bit each in a BIGINT, much cheaper than a list of structs) and whether any is an error. View v
+    rebuilds `issues` (code and field; no values) from the bits for the few rows that have any."""
     if len(row_issues) > 63:
         raise ValueError("more row rules than bits in a BIGINT")
     errs = set(rules_mod.error_codes())
     mask = " | ".join(f"(CASE WHEN {i.cond} THEN {1 << k} ELSE 0 END)::BIGINT" for k, i in enumerate(row_issues))
     error_mask = sum(1 << k for k, i in enumerate(row_issues) if i.code in errs)
     errs_p = p.add(sorted(errs))
+    keep = "".join(f"{c}, " for c in mention_columns)  # generated column names
     sql = f"""CREATE TEMP TABLE v_t AS
-      SELECT _row, ref, received_at, _mask, _text,
+      SELECT _row, ref, received_at, {keep}_mask, _text,
              (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND list_has_any(list_transform(_text, lambda x: x.code),
                                                                            {errs_p})) AS has_error
-      FROM (SELECT _row, ref, {received} AS received_at, {mask or '0::BIGINT'} AS _mask, {text_list} AS _text
+      FROM (SELECT _row, ref, {received} AS received_at, {keep}{mask or '0::BIGINT'} AS _mask, {text_list} AS _text
             FROM ({select_sql}) b)"""
     drop_v(con)
     con.execute(sql, p.bind(sql))
@@ -335,7 +338,7 @@ def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list
     codes = "[" + ", ".join(lit(i.code) for i in row_issues) + "]::VARCHAR[]"
     fields = "[" + ", ".join(lit(i.field) for i in row_issues) + "]::VARCHAR[]"
     n = len(row_issues)
-    con.execute(f"""CREATE TEMP VIEW v AS SELECT _row, ref, received_at, has_error,
+    con.execute(f"""CREATE TEMP VIEW v AS SELECT _row, ref, received_at, {keep}has_error,
       CASE WHEN _mask = 0 THEN _text ELSE list_concat(list_transform(
           list_filter(range({n}), lambda k: (_mask >> k) & 1 = 1),
           lambda k: struct_pack(code := ({codes})[k + 1], field := ({fields})[k + 1], value := NULL::VARCHAR)), _text)
@@ -521,6 +524,12 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=(), k
     _finish(con, p, select_sql, issues, absent, internal=REFERRAL_INTERNAL_COLUMNS, keep_values=keep_values,
             received=True)
 
+
+# what a dry run keeps of each referral row for the mention checks (dates of birth, marks, tactics)
+MENTION_COLUMNS = ("occurred_ts", "occurred_raw", "incident_ref", "crime_number_norm", "store_ref", "tactics",
+                   "offender_names", "offender_dobs", "offender_genders", "offender_name", "offender_dob",
+                   "offender_gender", "offender_role", "offender_description", "offenders", "vrm", "vehicles",
+                   "vehicle_make", "vehicle_colour")
 
 # intermediate columns of validate_referrals that only the rules use (the loaders never read them)
 REFERRAL_INTERNAL_COLUMNS = ("force_stated", "pc_norm", "grading_norm", "retail_store_id", "st_force", "se_norm",
