@@ -535,6 +535,33 @@ def load(con, result: ReadResult, sheet: str | None = None) -> None:
             load_json(con, result)
 
 
+class BackgroundSha256:
+    """file_sha256 on a worker thread, started at once; result() waits for it."""
+
+    def __init__(self, path: Path):
+        import threading
+
+        self._path = Path(path)
+        self._value: tuple[str, int] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="ingest-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._value = file_sha256(path)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self, default=None) -> tuple[str, int]:
+        self._thread.join()
+        if self._error is not None:
+            if default is not None:
+                return default
+            raise ReadError(f"{self._path.name}: cannot be read ({self._error})")
+        return self._value
+
+
 def file_sha256(path: Path) -> tuple[str, int]:
     import hashlib
 
