@@ -91,9 +91,10 @@ def test_counted_file(name, template, tmp_path):
         batch = store.con.execute("SELECT rows_read, rows_accepted, rows_quarantined FROM ingest_batches "
                                   "WHERE batch_id = $b", {"b": report["batch_id"]}).fetchone()
         assert batch == (read, accepted, quarantined)
-        held = store.con.execute("SELECT row_number, source_file, raw, reasons FROM quarantine WHERE batch_id = $b",
-                                 {"b": report["batch_id"]}).fetchall()
+        held = store.con.execute("SELECT row_number, source_file, raw, reasons FROM quarantine WHERE batch_id = $b "
+                                 "ORDER BY quarantine_id", {"b": report["batch_id"]}).fetchall()
         assert len(held) == quarantined
+        assert [h[0] for h in held] == sorted(h[0] for h in held), "quarantine ids follow the file's row order"
         for row_number, source_file, raw, reasons in held:
             assert source_file == name and row_number >= 1
             assert json.loads(raw)

@@ -120,3 +120,22 @@ def test_dry_run_agrees_with_the_ingest_for_every_source(world, ingested, tmp_pa
             # the same warnings, rule by rule, except the one that depends on deduplication against the store
             stored = {k: n for k, n in r["warnings_by_rule"].items() if k != "CRIME_NUMBER_DIFFERS"}
             assert dry["warnings_by_rule"] == stored, r["source"]
+
+
+def test_bulk_ids_are_unique_across_batches_and_mention_kinds(ingested):
+    """Ids are allocated per batch in bulk (migration 0004): every batch's rows get fresh ids, and person and
+    vehicle mentions share one id space."""
+    import duckdb
+
+    db, reports = ingested
+    con = duckdb.connect(str(db), read_only=True)
+    assert len({r["batch_id"] for r in reports}) == len(reports) > 10
+    shared = con.execute("SELECT count(*) FROM person_mentions JOIN vehicle_mentions USING (mention_id)").fetchone()[0]
+    assert shared == 0
+    assert con.execute("SELECT count(*) FROM vehicle_mentions").fetchone()[0] > 0
+    # quarantine ids follow the file's row order within a batch (the order a retailer reads the export in)
+    out_of_order = con.execute("""
+        SELECT count(*) FROM (SELECT row_number, lag(row_number) OVER (PARTITION BY batch_id ORDER BY quarantine_id)
+                              AS prev FROM quarantine) WHERE row_number < prev""").fetchone()[0]
+    assert out_of_order == 0
+    con.close()

@@ -52,6 +52,16 @@ def _date_regex(fmt: str) -> str:
     return "".join(out)
 
 
+def last_id(con, *columns: tuple[str, str]) -> int:
+    """The largest id in use in these (table, column)s: a batch numbers its rows from the next one on, in bulk,
+    inside its transaction (migration 0004: one nextval() per row was a third of the cost of writing them)."""
+    parts = " UNION ALL ".join(f"SELECT max({column}) AS m FROM {table}" for table, column in columns)  # constants
+    return con.execute(f"SELECT coalesce(max(m), 0) FROM ({parts})").fetchone()[0]
+
+
+MENTION_IDS = (("person_mentions", "mention_id"), ("vehicle_mentions", "mention_id"))  # one id space for both
+
+
 def _tactic_map(con, mapping: Mapping) -> None:
     """Match each distinct tactics value to controlled codes in Python (small residue), as table tmap."""
     codes = set(reference.tactics()["tactic_code"])
@@ -130,9 +140,9 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
           THEN 'revised' ELSE 'new' END;
     """, {"src": mapping.name})
     con.execute("""
-      INSERT INTO referrals (batch_id, source_name, source_type, source_ref, source_row, version, is_current,
-          received_at, referrer, grading_scheme, source_evaluation, intelligence_assessment, handling_code,
-          handling_conditions, content_hash, review_due)
+      INSERT INTO referrals (referral_id, batch_id, source_name, source_type, source_ref, source_row, version,
+          is_current, received_at, referrer, grading_scheme, source_evaluation, intelligence_assessment,
+          handling_code, handling_conditions, content_hash, review_due)
       WITH todo AS (SELECT * FROM grp WHERE status <> 'unchanged'),
       several AS (SELECT ref FROM todo GROUP BY ref HAVING count(*) > 1),
       -- version numbers within the batch: a window (a sort) only for references with several versions in it
@@ -141,12 +151,13 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
         UNION ALL
         SELECT *, row_number() OVER (PARTITION BY ref ORDER BY received_ts, first_row) AS nth
         FROM todo WHERE ref IN (SELECT ref FROM several))
-      SELECT $batch, $src, $stype, g.ref, g.first_row, coalesce(prev.maxv, 0) + g.nth,
+      SELECT $base + row_number() OVER (), $batch, $src, $stype, g.ref, g.first_row, coalesce(prev.maxv, 0) + g.nth,
              TRUE, g.received_ts, g.referrer, g.grading_scheme, g.se, g.ia, g.hc, g.hcond, g.content_hash,
              (g.received_ts + to_years($years))::DATE
       FROM numbered g LEFT JOIN (SELECT source_ref, max(version) AS maxv FROM referrals WHERE source_name = $src
                                  GROUP BY source_ref) prev ON prev.source_ref = g.ref
-    """, {**src, "stype": mapping.source_type, "years": review_years})
+    """, {**src, "stype": mapping.source_type, "years": review_years,
+          "base": last_id(con, ("referrals", "referral_id"))})
     con.execute("""
       CREATE OR REPLACE TEMP TABLE gid AS SELECT g.gkey, g.ref, r.referral_id FROM grp g
       JOIN referrals r ON r.batch_id = $batch AND r.source_row = g.first_row AND r.source_name = $src
@@ -292,15 +303,16 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     """)
     # validation flags: row warnings and mention warnings, with the referral and incident they belong to
     con.execute("""
-      INSERT INTO validation_flags (batch_id, referral_id, incident_id, row_number, rule_code, severity, field, message)
-      SELECT $batch, rm.referral_id, rm.incident_id, w._row, w.code, 'warning', w.field,
+      INSERT INTO validation_flags (flag_id, batch_id, referral_id, incident_id, row_number, rule_code, severity,
+          field, message)
+      SELECT $base + row_number() OVER (), $batch, rm.referral_id, rm.incident_id, w._row, w.code, 'warning', w.field,
              r.message || coalesce(' (' || w.value || ')', '')
       FROM (SELECT _row, u.code, u.field, u.value FROM (SELECT _row, unnest(issues) AS u FROM acc)
             UNION ALL SELECT _row, code, field, value FROM mflags) w
       JOIN rules_t r ON r.code = w.code
       JOIN rowmap rm ON rm._row = w._row
       WHERE r.severity = 'warning'
-    """, {"batch": batch_id})
+    """, {"batch": batch_id, "base": last_id(con, ("validation_flags", "flag_id"))})
     stats = con.execute("""
       SELECT (SELECT count(*) FROM grp WHERE status = 'new'), (SELECT count(*) FROM grp WHERE status = 'revised'),
              (SELECT count(*) FROM grp WHERE status = 'unchanged'), (SELECT count(*) FROM si_new),
@@ -406,9 +418,9 @@ def _people(con, mapping: Mapping) -> None:
     _build_person_mentions(con, mapping)
     juvenile = int(config.get("priority.juvenile_age_below", 18))
     con.execute(f"""
-      INSERT INTO person_mentions (referral_id, incident_id, role, full_name, forename, surname, dob_raw, dob,
-          gender, description, is_juvenile)
-      SELECT referral_id, incident_id, role, full_name,
+      INSERT INTO person_mentions (mention_id, referral_id, incident_id, role, full_name, forename, surname, dob_raw,
+          dob, gender, description, is_juvenile)
+      SELECT $base + rowid + 1, referral_id, incident_id, role, full_name,
              CASE WHEN contains(full_name, ',') THEN nullif(trim(split_part(full_name, ',', 2)), '')
                   WHEN full_name LIKE '% %' THEN split_part(full_name, ' ', 1) END,
              CASE WHEN contains(full_name, ',') THEN trim(split_part(full_name, ',', 1))
@@ -416,7 +428,7 @@ def _people(con, mapping: Mapping) -> None:
              dob_raw, dob, gender, description,
              CASE WHEN dob IS NOT NULL AND occurred_ts IS NOT NULL THEN dob + INTERVAL {juvenile} YEAR > occurred_ts END
       FROM pm WHERE full_name IS NOT NULL OR dob_raw IS NOT NULL
-    """)
+    """, {"base": last_id(con, *MENTION_IDS)})
 
 
 def _build_vehicle_mentions(con, mapping: Mapping) -> bool:
@@ -452,11 +464,13 @@ def _vehicles(con, mapping: Mapping) -> None:
     if not _build_vehicle_mentions(con, mapping):
         return
     con.execute(f"""
-      INSERT INTO vehicle_mentions (referral_id, incident_id, vrm_raw, vrm_norm, vrm_format, make, model, colour)
-      SELECT referral_id, incident_id, any_value(vrm_raw), vrm_norm, any_value({VRM_CLASS_SQL}), any_value(make),
-             any_value(model), any_value(colour)
-      FROM vm GROUP BY referral_id, incident_id, vrm_norm
-    """)
+      INSERT INTO vehicle_mentions (mention_id, referral_id, incident_id, vrm_raw, vrm_norm, vrm_format, make, model,
+          colour)
+      SELECT $base + row_number() OVER (), * FROM (
+        SELECT referral_id, incident_id, any_value(vrm_raw), vrm_norm, any_value({VRM_CLASS_SQL}), any_value(make),
+               any_value(model), any_value(colour)
+        FROM vm GROUP BY referral_id, incident_id, vrm_norm)
+    """, {"base": last_id(con, *MENTION_IDS)})
 
 
 def _evidence(con, mapping: Mapping) -> None:
@@ -486,8 +500,9 @@ def _evidence(con, mapping: Mapping) -> None:
     if not parts:
         return
     distinct = "DISTINCT" if mapping.shape == "offender" else ""  # offender rows repeat the incident's evidence
-    con.execute(f"INSERT INTO evidence_items (referral_id, incident_id, kind, reference) SELECT {distinct} * FROM ("
-                + " UNION ALL ".join(parts) + ")", params)
+    con.execute("INSERT INTO evidence_items (evidence_id, referral_id, incident_id, kind, reference) "
+                f"SELECT $base + row_number() OVER (), * FROM (SELECT {distinct} * FROM ("
+                + " UNION ALL ".join(parts) + "))", {**params, "base": last_id(con, ("evidence_items", "evidence_id"))})
 
 
 def load_stores(con, mapping: Mapping, batch_id: int) -> dict:
@@ -528,8 +543,9 @@ def load_recorded_crime(con, mapping: Mapping, batch_id: int) -> dict:
 
 def _flag_rows(con, batch_id: int) -> None:
     con.execute("""
-      INSERT INTO validation_flags (batch_id, row_number, rule_code, severity, field, message)
-      SELECT $batch, w._row, w.u.code, 'warning', w.u.field, r.message || coalesce(' (' || w.u.value || ')', '')
+      INSERT INTO validation_flags (flag_id, batch_id, row_number, rule_code, severity, field, message)
+      SELECT $base + row_number() OVER (), $batch, w._row, w.u.code, 'warning', w.u.field,
+             r.message || coalesce(' (' || w.u.value || ')', '')
       FROM (SELECT _row, unnest(issues) AS u FROM acc) w JOIN rules_t r ON r.code = w.u.code
       WHERE r.severity = 'warning'
-    """, {"batch": batch_id})
+    """, {"batch": batch_id, "base": last_id(con, ("validation_flags", "flag_id"))})

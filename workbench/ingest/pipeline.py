@@ -152,16 +152,21 @@ def _build_quarantine_rows(con, read: ReadResult) -> None:
 
 
 def _insert_quarantine(con, mapping: Mapping, batch_id: int, file_label: str, now) -> None:
+    """Failing rows and malformed rows, numbered in the file's row order."""
     con.execute("""
-      INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
-      SELECT $b, $s, $f, _row, raw, reasons, 'open', $t FROM qrows""",
-                {"b": batch_id, "s": mapping.name, "f": file_label, "t": now})
-    con.execute("""
-      INSERT INTO quarantine (batch_id, source_name, source_file, row_number, raw, reasons, status, created_at)
-      SELECT $b, $s, $f, _row, to_json({'_line': raw}),
-             to_json([{'rule': 'ROW_MALFORMED', 'severity': 'error', 'field': NULL, 'value': NULL,
-                       'message': message}]), 'open', $t
-      FROM raw_bad""", {"b": batch_id, "s": mapping.name, "f": file_label, "t": now})
+      INSERT INTO quarantine (quarantine_id, batch_id, source_name, source_file, row_number, raw, reasons, status,
+          created_at)
+      SELECT $base + row_number() OVER (ORDER BY _row), $b, $s, $f, _row, raw, reasons, 'open', $t FROM (
+        SELECT _row, raw, reasons FROM qrows
+        UNION ALL
+        SELECT _row, to_json({'_line': raw}), to_json([{'rule': 'ROW_MALFORMED', 'severity': 'error', 'field': NULL,
+                                                        'value': NULL, 'message': message}])
+        FROM raw_bad)""",
+                {"b": batch_id, "s": mapping.name, "f": file_label, "t": now, "base": _last_quarantine_id(con)})
+
+
+def _last_quarantine_id(con) -> int:
+    return load_mod.last_id(con, ("quarantine", "quarantine_id"))
 
 
 def _resolve_quarantine(con, mapping: Mapping, batch_id: int, has_qid: bool) -> int:
@@ -187,32 +192,35 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
     started = time.perf_counter()
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    sha, size = readers.file_sha256(path)
+    # the content hash is computed on another thread while DuckDB reads the file (hashlib releases the GIL)
+    hasher = readers.BackgroundSha256(path)
     read = readers.read_header(path)
     mapping = resolve_source(read, source)
     file_label = path.name
-    report = {"file": str(path), "source": mapping.name, "kind": mapping.kind, "sha256": sha, "bytes": size,
+    report = {"file": str(path), "source": mapping.name, "kind": mapping.kind, "sha256": None, "bytes": None,
               "format": read.file_format, "encoding": read.encoding, "delimiter": read.delimiter,
               "dry_run": dry_run}
     if store.read_only and not dry_run:
         raise IngestError(f"{store.path} is open read-only")
-    if not dry_run:
-        prior = _prior_batch(store, mapping, sha)
-        if prior:
+    now = utcnow()
+    con = store.con
+    _prepare_connection(store)
+    in_transaction = False
+    sha = None
+    try:
+        # Read, stage and validate into temp tables (connection-local; the store is not touched), so a
+        # parser error can fall back to the row-by-row reader without aborting the store transaction.
+        readers.load(con, read, mapping.sheet)
+        sha, size = hasher.result()
+        report.update({"sha256": sha, "bytes": size})
+        prior = None if dry_run else _prior_batch(store, mapping, sha)
+        if prior:  # the same content was committed before: nothing to do (the temp tables are dropped below)
             report.update({"status": "no-op", "batch_id": None, "same_as_batch": prior[0], "rows_read": 0,
                            "rows_accepted": 0, "rows_quarantined": 0, "duplicates_merged": 0,
                            "note": f"identical content already ingested in batch {prior[0]}"})
             store.audit("ingest", file_label, {"status": "no-op", "same_as_batch": prior[0], "sha256": sha,
                                               "source": mapping.name, "bytes": size})
             return report
-    now = utcnow()
-    con = store.con
-    _prepare_connection(store)
-    in_transaction = False
-    try:
-        # Read, stage and validate into temp tables (connection-local; the store is not touched), so a
-        # parser error can fall back to the row-by-row reader without aborting the store transaction.
-        readers.load(con, read, mapping.sheet)
         con.execute("SET preserve_insertion_order = false")  # rows carry _row from here on
         info = validate.stage(con, mapping, read)
         validate.rules_table(con)
@@ -283,6 +291,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         in_transaction = False
         return report
     except BaseException as exc:
+        sha = sha or hasher.result(default=(None, None))[0]
         if in_transaction:
             try:
                 con.execute("ROLLBACK")
