@@ -162,11 +162,14 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       CREATE OR REPLACE TEMP TABLE gid AS SELECT g.gkey, g.ref, r.referral_id FROM grp g
       JOIN referrals r ON r.batch_id = $batch AND r.source_row = g.first_row AND r.source_name = $src
     """, src)
-    # re-order the versions of every touched reference: latest received is current
+    # re-order the versions of every reference that now has several: latest received is current (a reference
+    # with one version is current as inserted)
     con.execute("""
       UPDATE referrals SET is_current = (x.nxt IS NULL), superseded_by = x.nxt
       FROM (SELECT referral_id, lead(referral_id) OVER (PARTITION BY source_ref ORDER BY received_at, version) AS nxt
-            FROM referrals WHERE source_name = $src AND source_ref IN (SELECT ref FROM gid)) x
+            FROM referrals WHERE source_name = $src AND source_ref IN (
+                SELECT ref FROM grp WHERE status = 'revised'
+                UNION SELECT ref FROM grp WHERE status <> 'unchanged' GROUP BY ref HAVING count(*) > 1)) x
       WHERE referrals.referral_id = x.referral_id
         AND (referrals.is_current IS DISTINCT FROM (x.nxt IS NULL) OR referrals.superseded_by IS DISTINCT FROM x.nxt)
     """, {"src": mapping.name})

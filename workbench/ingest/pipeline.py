@@ -156,12 +156,15 @@ def _insert_quarantine(con, mapping: Mapping, batch_id: int, file_label: str, no
     con.execute("""
       INSERT INTO quarantine (quarantine_id, batch_id, source_name, source_file, row_number, raw, reasons, status,
           created_at)
-      SELECT $base + row_number() OVER (ORDER BY _row), $b, $s, $f, _row, raw, reasons, 'open', $t FROM (
+      WITH ids AS (  -- numbered on the row numbers alone: sorting the wide payload would cost more
+        SELECT _row, $base + row_number() OVER (ORDER BY _row) AS qid
+        FROM (SELECT _row FROM qrows UNION ALL SELECT _row FROM raw_bad))
+      SELECT ids.qid, $b, $s, $f, q._row, q.raw, q.reasons, 'open', $t FROM (
         SELECT _row, raw, reasons FROM qrows
         UNION ALL
         SELECT _row, to_json({'_line': raw}), to_json([{'rule': 'ROW_MALFORMED', 'severity': 'error', 'field': NULL,
                                                         'value': NULL, 'message': message}])
-        FROM raw_bad)""",
+        FROM raw_bad) q JOIN ids USING (_row)""",
                 {"b": batch_id, "s": mapping.name, "f": file_label, "t": now, "base": _last_quarantine_id(con)})
 
 
