@@ -230,16 +230,20 @@ def _json_keys(path: Path, fmt: str) -> list[str]:
     return keys
 
 
+def drop_temp_relation(con, name: str, backing_table: str) -> None:
+    """Drop temp relation `name`, whether a view or a table, and the table behind it (constant names only)."""
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_catalog = 'temp' AND table_name IN ($a, $b)",
+                             {"a": name, "b": backing_table}).fetchall())
+    if kinds.get(name):
+        con.execute(f"DROP {'VIEW' if kinds[name] == 'VIEW' else 'TABLE'} {name}")
+    if kinds.get(backing_table):
+        con.execute(f"DROP TABLE {backing_table}")
+
+
 def drop_raw(con) -> None:
     """Drop raw, whichever form it has: a table, or (CSV fast path) a view numbering the rows of raw_cells."""
-    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                             "WHERE table_catalog = 'temp' AND table_name IN ('raw', 'raw_cells')").fetchall())
-    if kinds.get("raw") == "VIEW":
-        con.execute("DROP VIEW raw")
-    elif kinds.get("raw"):
-        con.execute("DROP TABLE raw")
-    if kinds.get("raw_cells"):
-        con.execute("DROP TABLE raw_cells")
+    drop_temp_relation(con, "raw", "raw_cells")
 
 
 def _create_raw_tables(con, ncols: int | None) -> None:

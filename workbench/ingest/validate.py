@@ -20,7 +20,7 @@ from workbench import config, reference
 from workbench.errors import WorkbenchError
 from workbench.ingest import rules as rules_mod
 from workbench.ingest.mapping import NESTED_FIELDS, Mapping, FIELDS_BY_KIND, REFERRAL_FIELDS
-from workbench.ingest.readers import ReadResult
+from workbench.ingest.readers import ReadResult, drop_temp_relation
 
 ISO_DATETIME = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ",
                 "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S.%f")
@@ -348,14 +348,7 @@ def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list
 
 def drop_v(con) -> None:
     """Drop view v and table v_t (and a table v left by an older version on this connection)."""
-    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                             "WHERE table_catalog = 'temp' AND table_name IN ('v', 'v_t')").fetchall())
-    if kinds.get("v") == "VIEW":
-        con.execute("DROP VIEW v")
-    elif kinds.get("v"):
-        con.execute("DROP TABLE v")
-    if kinds.get("v_t"):
-        con.execute("DROP TABLE v_t")
+    drop_temp_relation(con, "v", "v_t")
 
 
 # -- referrals -------------------------------------------------------------------------------------
