@@ -17,7 +17,12 @@ import pandas as pd
 from workbench import config, reference
 from workbench.ingest.mapping import Mapping
 
-GROUP_KEY = "ref || chr(31) || coalesce(received_at, '')"
+def group_key_sql(alias: str = "") -> str:
+    """A referral version's key: reference and received time (alias: the row's table alias, e.g. "a.")."""
+    return f"{alias}ref || chr(31) || coalesce({alias}received_at, '')"
+
+
+GROUP_KEY = group_key_sql()
 _CANON_HASH_FIELDS = ("referral_ref", "received_at", "referrer", "grading", "source_evaluation",
                       "intelligence_assessment", "handling_code", "handling_conditions", "incident_ref", "store_ref",
                       "store_name", "address", "postcode", "latitude", "longitude", "force", "crime_number",
@@ -352,7 +357,7 @@ def predict_mention_flags(con, mapping: Mapping) -> None:
     mflags, built by the same code from the accepted rows (view acc) with no referral or incident yet."""
     con.execute("DROP VIEW IF EXISTS mrows")
     con.execute(f"CREATE TEMP VIEW mrows AS SELECT a.*, NULL::BIGINT AS referral_id, NULL::BIGINT AS incident_id, "
-                f"{_incident_key_sql(mapping, GROUP_KEY.replace('ref', 'a.ref').replace('received_at', 'a.received_at'))}"
+                f"{_incident_key_sql(mapping, group_key_sql('a.'))}"
                 " AS ikey FROM acc a")
     _build_person_mentions(con, mapping)
     _build_vehicle_mentions(con, mapping)

@@ -246,10 +246,14 @@ def drop_raw(con) -> None:
     drop_temp_relation(con, "raw", "raw_cells")
 
 
-def _create_raw_tables(con, ncols: int | None) -> None:
+def _create_raw_bad(con) -> None:
     drop_raw(con)
     con.execute("DROP TABLE IF EXISTS raw_bad")
     con.execute("CREATE TEMP TABLE raw_bad (_row BIGINT, raw VARCHAR, message VARCHAR)")
+
+
+def _create_raw_tables(con, ncols: int | None) -> None:
+    _create_raw_bad(con)
     if ncols is None:
         con.execute("CREATE TEMP TABLE raw (_row BIGINT, _json VARCHAR)")
     else:
@@ -275,13 +279,12 @@ def load_csv(con, result: ReadResult, tmp_dir: str) -> None:
     if result.encoding in ("cp1252", "utf-16"):
         path = _transcode_to_utf8(result.path, result.encoding, tmp_dir)
         result.notes.append(f"transcoded from {result.encoding}")
-    _create_raw_tables(con, n)
+    _create_raw_bad(con)
     columns = {f"c{i}": "VARCHAR" for i in range(n)}
     try:
         # Row numbers without a window (row_number() OVER () serialises the read): with insertion order
         # preserved, a freshly created table's rowid is the file's data-row index, so raw is a view adding
         # rowid + 1 as _row. The python fallback below numbers its rows itself and fills a plain table.
-        drop_raw(con)
         con.execute(
             "CREATE TEMP TABLE raw_cells AS SELECT * FROM read_csv($p, header = true, "
             "auto_detect = false, delim = $d, quote = '\"', escape = '\"', columns = $c, strict_mode = true, "

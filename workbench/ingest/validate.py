@@ -309,7 +309,13 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(
     sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
     con.execute(sql, p.bind(sql))
     nulls = "".join(f", NULL::VARCHAR AS {fld}" for fld in absent)  # generated canonical field names
-    con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls} FROM v_t")
+    con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls}, {_has_error_sql('issues')} AS has_error FROM v_t")
+
+
+def _has_error_sql(issues: str) -> str:
+    """Whether a list of issues holds an error-severity rule (codes inlined: constants of rules.py)."""
+    codes = ", ".join("'" + c.replace("'", "''") + "'" for c in rules_mod.error_codes())
+    return f"list_has_any(list_transform({issues}, lambda x: x.code), [{codes}]::VARCHAR[])"
 
 
 def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list: str, received: str,
@@ -322,12 +328,10 @@ def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list
     errs = set(rules_mod.error_codes())
     mask = " | ".join(f"(CASE WHEN {i.cond} THEN {1 << k} ELSE 0 END)::BIGINT" for k, i in enumerate(row_issues))
     error_mask = sum(1 << k for k, i in enumerate(row_issues) if i.code in errs)
-    errs_p = p.add(sorted(errs))
     keep = "".join(f"{c}, " for c in mention_columns)  # generated column names
     sql = f"""CREATE TEMP TABLE v_t AS
       SELECT _row, ref, received_at, {keep}_mask, _text,
-             (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND list_has_any(list_transform(_text, lambda x: x.code),
-                                                                           {errs_p})) AS has_error
+             (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND {_has_error_sql('_text')}) AS has_error
       FROM (SELECT _row, ref, {received} AS received_at, {keep}{mask or '0::BIGINT'} AS _mask, {text_list} AS _text
             FROM ({select_sql}) b)"""
     drop_v(con)
@@ -593,17 +597,10 @@ def rules_table(con) -> None:
 
 def mark_quarantine(con, group_key_sql: str = "ref") -> None:
     """Add `quarantined`: rows with an error, and every other row of the same referral (REFERRAL_INCOMPLETE)."""
-    errs = rules_mod.error_codes()
-    columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                         "WHERE table_catalog = 'temp' AND table_name = 'v'").fetchall()}
-    has_error = ("has_error" if "has_error" in columns  # (dry run: computed from the rule bits)
-                 else "list_has_any(list_transform(issues, lambda x: x.code), $errs)")
     con.execute("DROP TABLE IF EXISTS vq")
-    con.execute(
+    con.execute(  # (view v gives has_error: from the issues, or in a dry run from the rule bits)
         f"""CREATE TEMP TABLE vq AS
-        WITH e AS MATERIALIZED (SELECT _row, {group_key_sql} AS gk, {has_error} AS has_error FROM v)
+        WITH e AS MATERIALIZED (SELECT _row, {group_key_sql} AS gk, has_error FROM v)
         SELECT e._row, e.has_error,
                coalesce(NOT e.has_error AND e.gk IN (SELECT gk FROM e WHERE has_error), FALSE) AS held_back
-        FROM e""",
-        {"errs": errs} if "$errs" in has_error else {},
-    )
+        FROM e""")
