@@ -3,6 +3,7 @@ correction round trip, audit, dry run and the CLI."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 
 import pytest
@@ -211,6 +212,9 @@ def test_audit_records_user_time_file_hash_and_counts(store):
     from workbench.store import os_user
 
     report = ingest_file(store, FIX / "brightmart_clean.csv")
+    # the hash is computed on a worker thread while the file is read: it must still be the file's SHA-256
+    assert report["sha256"] == hashlib.sha256((FIX / "brightmart_clean.csv").read_bytes()).hexdigest()
+    assert report["bytes"] == (FIX / "brightmart_clean.csv").stat().st_size
     validate_file(store, BAD / "feb_31st.csv")
     rows = store.con.execute("SELECT action, os_user, logged_at, object, details FROM audit_log "
                              "WHERE action IN ('ingest', 'validate') ORDER BY audit_id").fetchall()
