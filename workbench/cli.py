@@ -11,7 +11,13 @@ import sys
 
 import typer
 
+try:  # typer 0.2x vendors its own click; its exceptions are the ones raised
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click import exceptions as click_exceptions
+
 from workbench.errors import WorkbenchError
+from workbench.textsafe import terminal_safe
 
 COMMAND_MODULES = (
     "workbench.commands.store_cmds",
@@ -36,11 +42,22 @@ for _module_name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning workbench errors into one clear line and exit code 2."""
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except click_exceptions.NoArgsIsHelpError as exc:  # a bare group: its help, as click would print it
+        typer.echo(exc.ctx.get_help() if exc.ctx else str(exc), err=True)
+        return 2
+    except click_exceptions.UsageError as exc:  # bad option or value: one line naming it, with where to look
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        typer.echo(f"error: {terminal_safe(exc.format_message())}{where}", err=True)
+        return 2
+    except click_exceptions.ClickException as exc:
+        typer.echo(f"error: {terminal_safe(exc.format_message())}", err=True)
+        return exc.exit_code
     except WorkbenchError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {terminal_safe(str(exc))}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

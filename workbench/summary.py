@@ -42,7 +42,7 @@ def product_files(out_dir: Path) -> list[str]:
 def print_summary(result: dict, console) -> None:
     from rich.table import Table
 
-    console.print(f"[bold]Store[/bold] {result['db']} (schema version {result['schema_version']})")
+    console.print(f"Store {result['db']} (schema version {result['schema_version']})")
     table = Table(title="rows per table")
     table.add_column("table")
     table.add_column("rows", justify="right")

@@ -6,7 +6,9 @@ from typing import List, Optional
 
 import typer
 
-from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table, print_written_map
+from workbench.commands.common import (DbOption, JsonOption, above_zero, at_least, console, emit_json, print_table,
+                                       print_written_map)
+from workbench.commands.common import png_or_skip
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
 
@@ -60,10 +62,11 @@ def _events(source: str, force_code, db, files, crime_type: str = "Shoplifting")
 def backtest_cmd(source: str = SourceOption, force: Optional[str] = ForceOption, unit: str = UnitOption,
                  period: Optional[str] = typer.Option(None, "--period", help="week or month (default: week for "
                                                       "referrals, month for police.uk)."),
-                 origins: int = typer.Option(12, "--origins", help="Number of rolling origins (periods tested)."),
+                 origins: int = typer.Option(12, "--origins", callback=at_least(1),
+                                              help="Number of rolling origins (periods tested)."),
                  methods: str = typer.Option("naive,prospective,kde", "--methods", help="Comma-separated methods: "
                                              "naive, average, prospective, kde."),
-                 bandwidth: Optional[float] = typer.Option(None, "--bandwidth", help="Spatial bandwidth in metres for "
+                 bandwidth: Optional[float] = typer.Option(None, "--bandwidth", callback=above_zero, help="Spatial bandwidth in metres for "
                                                            "prospective/kde (default: documented per method)."),
                  files: Optional[List[Path]] = FilesOption, db: Optional[Path] = DbOption,
                  json_out: bool = JsonOption) -> None:
@@ -99,9 +102,10 @@ def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias o
              out: Path = typer.Option(..., "--out", help="Output directory (plan.csv, map.html/.png, briefing.pdf/.png)."),
              unit: str = UnitOption, method: Optional[str] = typer.Option(None, "--method",
                                                                           help="Forecast method (default: kde)."),
-             top: int = typer.Option(15, "--top", help="Number of places in the plan."),
+             top: int = typer.Option(15, "--top", callback=at_least(1), help="Number of places in the plan."),
              source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
-             png: bool = typer.Option(True, "--png/--no-png", help="Also write PNGs of the map and briefing."),
+             png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip,
+                                      help="Also write PNGs of the map and briefing."),
              db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
     """Patrol plan for a force and the next period: table, offline map and a marked PDF/PNG briefing."""
     from workbench.hotspots import briefing, cells, events, forecast, plan
@@ -144,10 +148,10 @@ def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias o
 @hotspots_app.command("map")
 def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with the same stem is written beside it."),
             unit: str = typer.Option("h3:7", "--unit", help="Spatial unit for the national map (default h3:7)."),
-            force: Optional[str] = ForceOption, weeks: int = typer.Option(52, "--weeks", help="Weeks of history used."),
-            permutations: int = typer.Option(199, "--permutations", help="Gi* permutations."),
+            force: Optional[str] = ForceOption, weeks: int = typer.Option(52, "--weeks", callback=at_least(1), help="Weeks of history used."),
+            permutations: int = typer.Option(199, "--permutations", callback=at_least(19), help="Gi* permutations."),
             source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
-            png: bool = typer.Option(True, "--png/--no-png"), db: Optional[Path] = DbOption,
+            png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip), db: Optional[Path] = DbOption,
             json_out: bool = JsonOption) -> None:
     """National (or one force's) hot spot map: Getis-Ord Gi* with FDR on the last N weeks, offline HTML + PNG."""
     import pandas as pd
@@ -198,19 +202,24 @@ def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with t
 def knox_cmd(force: Optional[str] = ForceOption, source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
              space: str = typer.Option("0,100,200,400,800", "--space-bands", help="Spatial band edges in metres."),
              time: str = typer.Option("0,7,14,28,56", "--time-bands", help="Temporal band edges in days."),
-             iterations: int = typer.Option(999, "--iterations", help="Monte Carlo permutations."),
+             iterations: int = typer.Option(999, "--iterations", callback=at_least(19), help="Monte Carlo permutations."),
              db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
     """Near-repeat (Knox) test: observed/expected pairs by distance x time band with Monte Carlo p-values."""
     from workbench.hotspots import knox
 
-    def edges(text):
+    def edges(option, text):
         try:
-            return tuple(float(x) for x in text.split(","))
+            values = tuple(float(x) for x in text.split(","))
         except ValueError:
-            raise WorkbenchError(f"band edges must be comma-separated numbers, not {text!r}") from None
+            raise WorkbenchError(f"{option}: band edges must be comma-separated numbers, not {text!r}") from None
+        if len(values) < 2 or values[0] < 0 or any(b <= a for a, b in zip(values, values[1:])):
+            raise WorkbenchError(f"{option}: band edges must be at least two numbers, from 0 or more, each larger "
+                                 f"than the one before (got {text!r})")
+        return values
 
+    space_edges, time_edges = edges("--space-bands", space), edges("--time-bands", time)
     ev, _, _ = _events(source, _force(force), db, files)
-    table = knox.knox(ev, edges(space), edges(time), iterations=iterations)
+    table = knox.knox(ev, space_edges, time_edges, iterations=iterations)
     if json_out:
         emit_json({**table.attrs, "bands": table.to_dict("records")})
         return
@@ -221,7 +230,8 @@ def knox_cmd(force: Optional[str] = ForceOption, source: str = SourceOption, fil
 
 @hotspots_app.command("emerging")
 def emerging_cmd(force: str = typer.Option(..., "--force", help="Force name, alias or code."),
-                 unit: str = UnitOption, periods: int = typer.Option(12, "--periods", help="Periods analysed."),
+                 unit: str = UnitOption, periods: int = typer.Option(12, "--periods", callback=at_least(4),
+                                              help="Periods analysed (at least 4 for a trend)."),
                  source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
                  db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
     """Emerging hot spot categories (space-time Gi* + Mann-Kendall) per unit with crime."""

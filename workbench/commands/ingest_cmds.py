@@ -6,8 +6,9 @@ from typing import List, Optional
 
 import typer
 
-from workbench.commands.common import DbOption, JsonOption, emit_json, print_table
+from workbench.commands.common import DbOption, JsonOption, check_inputs, emit_json, print_table, say
 from workbench.errors import WorkbenchError
+from workbench.textsafe import terminal_safe
 from workbench.store import open_store
 
 quarantine_app = typer.Typer(help="Rows held back by validation: list, show, export for correction.",
@@ -45,6 +46,7 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files or directories of
     """Ingest extracts into the store: one batch (one transaction) per file, with a batch report."""
     from workbench.ingest.pipeline import ingest_paths
 
+    check_inputs(paths)
     with open_store(db) as store:
         reports = ingest_paths(store, paths, source=source)
     failed = [r for r in reports if r.get("status") == "failed"]
@@ -53,9 +55,9 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files or directories of
     else:
         for r in reports:
             if r.get("status") != "failed":
-                typer.echo(_counts_line(r))
+                say(_counts_line(r))
     for r in failed:
-        typer.echo(f"error: {r['error']}", err=True)
+        say(f"error: {terminal_safe(r['error'])}", err=True)
     if failed:
         raise typer.Exit(2)
 
@@ -66,9 +68,10 @@ def validate(path: Path = typer.Argument(..., help="The extract to check."),
     """Dry run: the same checks and report as ingest, nothing written. Exit 1 when rows would be quarantined."""
     from workbench.ingest.pipeline import validate_file
 
+    check_inputs([path])
     with open_store(db) as store:
         report = validate_file(store, path, source=source)
-    emit_json(report) if json_out else typer.echo(_counts_line(report))
+    emit_json(report) if json_out else say(_counts_line(report))
     if report["rows_quarantined"]:
         raise typer.Exit(1)
 
@@ -91,7 +94,7 @@ def q_list(source: Optional[str] = typer.Option(None, "--source"),
     else:
         print_table(f"quarantine ({status})", rows[:200])
         if len(rows) > 200:
-            typer.echo(f"... {len(rows) - 200} more (use --json or quarantine export)")
+            say(f"... {len(rows) - 200} more (use --json or quarantine export)")
 
 
 @quarantine_app.command("show")
@@ -105,14 +108,14 @@ def q_show(quarantine_id: int = typer.Argument(...), db: Optional[Path] = DbOpti
     if json_out:
         emit_json(entry)
         return
-    typer.echo(f"quarantine {entry['quarantine_id']}: {entry['source_file']} row {entry['row_number']} "
+    say(f"quarantine {entry['quarantine_id']}: {entry['source_file']} row {entry['row_number']} "
                   f"({entry['source_name']}, batch {entry['batch_id']}, {entry['status']})")
     for reason in entry["reasons"]:
-        typer.echo(f"  {reason['severity']} {reason['rule']}: {reason['message']}"
+        say(f"  {reason['severity']} {reason['rule']}: {reason['message']}"
                       + (f" [{reason['field']} = {reason['value']}]" if reason.get("value") else ""))
     raw = entry["raw"]
     for key, value in (raw.items() if isinstance(raw, dict) else [("row", raw)]):
-        typer.echo(f"    {key}: {value!r}")
+        say(f"    {key}: {value!r}")
 
 
 @quarantine_app.command("export")
@@ -124,7 +127,7 @@ def q_export(out: Path = typer.Option(..., "--out", help="File to write (.csv, .
 
     with open_store(db) as store:
         result = quarantine.export(store, out, source=source, batch_id=batch)
-    emit_json(result) if json_out else typer.echo(
+    emit_json(result) if json_out else say(
         f"wrote {result['rows']} quarantined rows of {result['source']} to {result['file']}")
 
 

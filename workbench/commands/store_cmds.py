@@ -8,6 +8,7 @@ import typer
 
 from workbench import summary as summary_mod
 from workbench.commands.common import DbOption, JsonOption, emit_json, print_table, console
+from workbench.errors import WorkbenchError
 from workbench.store import latest_version, open_store
 
 db_app = typer.Typer(help="Create, migrate and inspect the workbench database.", no_args_is_help=True)
@@ -44,10 +45,16 @@ def summary(
     json_out: bool = JsonOption,
 ) -> None:
     """What the store holds: rows per table, forces covered, retailers, date range, outputs."""
+    world_facts = None
+    if world is not None:
+        world_facts = summary_mod.world_summary(world)
+        if world_facts is None:
+            raise WorkbenchError(f"--world {world}: not a sample world (no readable manifest.json); "
+                                 "make one with `workbench sample --out DIR`")
     with open_store(db, read_only=True) as store:
         result = summary_mod.store_summary(store)
-    if world is not None:
-        result["world"] = summary_mod.world_summary(world)
+    if world_facts is not None:
+        result["world"] = world_facts
     if json_out:
         emit_json(result)
         return

@@ -66,6 +66,31 @@ def _up_to_date(out_dir: Path, fingerprint: str) -> dict | None:
     return manifest
 
 
+def resource_estimate(scale: float) -> dict:
+    """Disk and memory a world of this scale needs, from the measured figures in config `sample.resources`."""
+    r = config.get("sample.resources") or {}
+    return {"disk_bytes": int((r.get("disk_mb_base", 5) + r.get("disk_mb_per_scale", 12) * scale) * 1e6),
+            "memory_bytes": int((r.get("memory_mb_base", 250) + r.get("memory_mb_per_scale", 9) * scale) * 1e6)}
+
+
+def check_resources(scale: float, out_dir: Path) -> None:
+    """Refuse, before writing anything, a scale whose world would not fit the free disk or memory."""
+    import psutil
+
+    need = resource_estimate(scale)
+    probe = Path(out_dir).resolve()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free_disk = shutil.disk_usage(probe).free
+    free_memory = psutil.virtual_memory().available
+    if need["disk_bytes"] > free_disk:
+        raise WorkbenchError(f"--scale {scale:g} needs about {need['disk_bytes'] / 1e9:.1f} GB of disk under {out_dir}, "
+                             f"but {free_disk / 1e9:.1f} GB is free; choose a smaller --scale or another --out")
+    if need["memory_bytes"] > free_memory:
+        raise WorkbenchError(f"--scale {scale:g} needs about {need['memory_bytes'] / 1e9:.1f} GB of memory, but "
+                             f"{free_memory / 1e9:.1f} GB is available; choose a smaller --scale")
+
+
 def generate_world(seed: int, scale: float, out_dir: Path,
                    progress: Callable[[str, int, int], None] | None = None, reuse: bool = False) -> dict:
     """Write the world under out_dir; with reuse=True an intact world from the same generator is kept."""
@@ -76,6 +101,7 @@ def generate_world(seed: int, scale: float, out_dir: Path,
     fingerprint = generator_fingerprint(spec)
     if reuse and (existing := _up_to_date(out_dir, fingerprint)):
         return {**existing, "reused": True}
+    check_resources(scale, out_dir)
     extracts_dir, truth_dir = out_dir / "extracts", out_dir / "ground_truth"
     for d in (extracts_dir, truth_dir):
         if d.exists():
