@@ -8,6 +8,8 @@ naming the file and the key, so a new source is added with a mapping file and no
 from __future__ import annotations
 
 import fnmatch
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -109,12 +111,55 @@ def _err(path: Path, key: str, problem: str) -> WorkbenchError:
     return WorkbenchError(f"source mapping {path.name}: key '{key}' {problem}")
 
 
-def _str_list(path: Path, key: str, value: Any) -> tuple[str, ...]:
+# Mapping values are data: they reach the database only as bound parameters or as literals built by
+# validate._inline. Defence in depth: they must also be plain text (bounded, no control or format characters).
+MAX_VALUE_CHARS = 200
+_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}  # control, format (bidi overrides...), surrogates, private
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+RETAILER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
+NESTED_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")   # a JSON key of the nested referral form
+
+
+def _plain(path: Path, key: str, value: Any, max_chars: int = MAX_VALUE_CHARS) -> str:
+    """A scalar mapping value as plain text, or an error naming the file and the key (never echoing the value)."""
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _err(path, key, f"must be plain text (got {type(value).__name__ if value is not None else 'nothing'})")
+    if len(value) > max_chars:
+        raise _err(path, key, f"is {len(value)} characters long; at most {max_chars} are allowed")
+    for ch in value:
+        if unicodedata.category(ch) in _BAD_CATEGORIES:
+            raise _err(path, key, f"holds the control or format character U+{ord(ch):04X}; use plain text")
+    return value
+
+
+def _str_list(path: Path, key: str, value: Any, plain: bool = True) -> tuple[str, ...]:
+    """A string or list of strings; plain text unless `plain` is False (source headers: any text, always bound)."""
     if isinstance(value, str):
-        return (value,)
+        value = [value]
     if not isinstance(value, list) or not all(isinstance(v, (str, int, bool)) for v in value):
         raise _err(path, key, "must be a string or a list of strings")
-    return tuple(str(v) for v in value)
+    return tuple(_plain(path, key, v) if plain else str(v) for v in value)
+
+
+def _nested_keys(path: Path, nested: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(nested, dict) or set(nested) - set(DEFAULT_NESTED_KEYS):
+        raise _err(path, "nested_keys", f"may only hold {', '.join(DEFAULT_NESTED_KEYS)}")
+    out = {}
+    for group, defaults in DEFAULT_NESTED_KEYS.items():
+        given = nested.get(group) or {}
+        if not isinstance(given, dict):
+            raise _err(path, f"nested_keys.{group}", "must map field names to JSON keys")
+        for sub, json_key in given.items():
+            if sub not in defaults:
+                raise _err(path, f"nested_keys.{group}.{sub}", f"is not a field of {group} "
+                           f"(allowed: {', '.join(defaults)})")
+            if not isinstance(json_key, str) or not NESTED_KEY_RE.fullmatch(json_key):
+                raise _err(path, f"nested_keys.{group}.{sub}", "must be a JSON key of letters, digits and "
+                           "underscores (starting with a letter or underscore, at most 64)")
+        out[group] = {**defaults, **given}
+    return out
 
 
 def parse_mapping(path: Path, data: Any) -> Mapping:
@@ -128,6 +173,9 @@ def parse_mapping(path: Path, data: Any) -> Mapping:
         if key not in data:
             raise _err(path, key, "is required")
     name = str(data["name"])
+    if not NAME_RE.fullmatch(name):
+        raise _err(path, "name", "must be letters, digits, '_', '-' or '.' (at most 64, starting with a letter or "
+                   "digit)")
     if name != path.stem:
         raise _err(path, "name", f"is {name!r} but must equal the file name stem {path.stem!r}")
     kind = data["kind"]
@@ -144,6 +192,10 @@ def parse_mapping(path: Path, data: Any) -> Mapping:
         raise _err(path, "source_type", "must be retailer, force or other")
     if kind == "referrals" and source_type == "retailer" and not data.get("retailer"):
         raise _err(path, "retailer", "is required for a retailer source (the retailer code used in store ids)")
+    retailer = data.get("retailer")
+    if retailer is not None and not (isinstance(retailer, str) and RETAILER_RE.fullmatch(retailer)):
+        raise _err(path, "retailer", "must be a retailer code of letters, digits, '_' or '-' (at most 16)")
+    force = _plain(path, "force", data["force"]) if data.get("force") is not None else None
     columns = data["columns"]
     if not isinstance(columns, dict) or not columns:
         raise _err(path, "columns", "must map each source column header to a canonical field")
@@ -172,25 +224,29 @@ def parse_mapping(path: Path, data: Any) -> Mapping:
     value_maps = data.get("value_maps") or {}
     if not isinstance(value_maps, dict) or not all(isinstance(v, dict) for v in value_maps.values()):
         raise _err(path, "value_maps", "must map a canonical field to a {source value: canonical value} mapping")
-    for fld in value_maps:
+    clean_maps: dict[str, dict[str, str]] = {}
+    for fld, pairs in value_maps.items():
         if fld not in allowed:
             raise _err(path, f"value_maps.{fld}", "is not a canonical field")
+        clean_maps[fld] = {_plain(path, f"value_maps.{fld}", a).strip().lower(): _plain(path, f"value_maps.{fld}", b)
+                           for a, b in pairs.items()}
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise _err(path, "defaults", "must map canonical fields to constant values")
-    for fld in defaults:
+    clean_defaults: dict[str, str] = {}
+    for fld, value in defaults.items():
         if fld not in allowed:
             raise _err(path, f"defaults.{fld}", "is not a canonical field")
-    nested = data.get("nested_keys") or {}
-    if not isinstance(nested, dict) or set(nested) - set(DEFAULT_NESTED_KEYS):
-        raise _err(path, "nested_keys", f"may only hold {', '.join(DEFAULT_NESTED_KEYS)}")
+        clean_defaults[fld] = _plain(path, f"defaults.{fld}", value)
+    nested_keys = _nested_keys(path, data.get("nested_keys") or {})
     delimiter = data.get("delimiter")
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise _err(path, "delimiter", "must be a single character")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\x00\r\n"'):
+        raise _err(path, "delimiter", "must be a single character (not a quote or a line break)")
     multi_sep = data.get("multi_sep", ";")
     if not isinstance(multi_sep, str) or not multi_sep:
         raise _err(path, "multi_sep", "must be a non-empty string")
-    required_columns = _str_list(path, "required_columns", data.get("required_columns", []))
+    _plain(path, "multi_sep", multi_sep, max_chars=10)
+    required_columns = _str_list(path, "required_columns", data.get("required_columns", []), plain=False)
     for header in required_columns:
         if header not in columns:
             raise _err(path, "required_columns", f"names {header!r}, which is not in columns")
@@ -200,16 +256,20 @@ def parse_mapping(path: Path, data: Any) -> Mapping:
             kw[key] = _str_list(path, key, data[key])
     return Mapping(
         name=name, path=path, kind=kind, columns={str(k): v for k, v in columns.items()},
-        source_type=source_type or "other", retailer=data.get("retailer"), force=data.get("force"),
+        source_type=source_type or "other", retailer=retailer, force=force,
         format=fmt, file_patterns=_str_list(path, "file_patterns", data.get("file_patterns", [])), shape=shape,
-        delimiter=delimiter, encoding=data.get("encoding"), sheet=data.get("sheet"),
+        delimiter=delimiter, encoding=_optional_plain(path, "encoding", data.get("encoding")),
+        sheet=_optional_plain(path, "sheet", data.get("sheet")),
         true_values=tuple(v.lower() for v in true_values), false_values=tuple(v.lower() for v in false_values),
         multi_sep=multi_sep, tactics=tactics,
-        value_maps={k: {str(a).strip().lower(): str(b) for a, b in v.items()} for k, v in value_maps.items()},
-        defaults={k: str(v) for k, v in defaults.items()},
-        nested_keys={k: {**DEFAULT_NESTED_KEYS[k], **(nested.get(k) or {})} for k in DEFAULT_NESTED_KEYS},
-        required_columns=required_columns, description=str(data.get("description", "")), **kw,
+        value_maps=clean_maps, defaults=clean_defaults, nested_keys=nested_keys,
+        required_columns=required_columns,
+        description=str(data.get("description", "")), **kw,
     )
+
+
+def _optional_plain(path: Path, key: str, value: Any) -> str | None:
+    return None if value is None else _plain(path, key, value)
 
 
 def load_mapping_file(path: Path) -> Mapping:

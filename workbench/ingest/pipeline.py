@@ -148,7 +148,7 @@ def _build_quarantine_rows(con, read: ReadResult) -> None:
       FROM vq_out o JOIN vq q ON q._row = o._row JOIN v ON v._row = o._row JOIN raw ON raw._row = o._row
     """
     con.execute("DROP TABLE IF EXISTS qrows")
-    con.execute(sql, p.bind(sql))
+    validate.execute_one(con, sql, p.bind(sql))
 
 
 def _insert_quarantine(con, mapping: Mapping, batch_id: int, file_label: str, now) -> None:

@@ -7,7 +7,8 @@ validate() stg -> v: parsed values (timestamps, numbers, booleans, force codes, 
            and the other rows of their referral, are quarantined; warnings are stored as flags.
 
 All identifiers in the SQL are generated here (c0, c1, ... and canonical field names); every value
-from a file or a mapping is bound as a parameter.
+from a file or a mapping is bound as a parameter, or, in the two views (which cannot hold parameters),
+inlined by _inline in one pass as a quoted literal; generated SQL runs only as exactly one statement.
 """
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
     con.execute("DROP VIEW IF EXISTS stg")
     con.execute("DROP TABLE IF EXISTS stg")
     sql = (f"CREATE TEMP VIEW {view} AS SELECT _row, {qid_expr} AS _qid, " + ", ".join(selects) + " FROM raw")
-    con.execute(_inline(sql, p.bind(sql)))
+    execute_one(con, _inline(sql, p.bind(sql)))
     if view == "stg0":
         _expand_nested(con, mapping)
     return info
@@ -148,9 +149,9 @@ def _inline_params(params: dict) -> dict:
     out = {}
     for k, v in params.items():
         if isinstance(v, list) and all(isinstance(x, str) for x in v):
-            out[k] = _ListLiteral("[" + ", ".join("'" + x.replace("'", "''") + "'" for x in v) + "]")
+            out[k] = _ListLiteral("[" + ", ".join(_literal(x) for x in v) + "]")
         elif hasattr(v, "isoformat"):
-            out[k] = _ListLiteral("TIMESTAMP '" + v.isoformat(sep=" ") + "'")
+            out[k] = _ListLiteral("TIMESTAMP " + _literal(v.isoformat(sep=" ")))
         else:
             out[k] = v
     return out
@@ -160,20 +161,60 @@ class _ListLiteral(str):
     pass
 
 
+_PARAM_RE = re.compile(r"\$(p\d+)(?![A-Za-z0-9_])")
+
+
+def _literal(value) -> str:
+    if isinstance(value, _ListLiteral):
+        return str(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("cannot inline a NUL character")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    raise TypeError(f"cannot inline parameter of type {type(value).__name__}")
+
+
 def _inline(sql: str, params: dict) -> str:
-    """Views cannot hold prepared parameters: inline them as SQL string literals (quotes doubled)."""
-    for name in sorted(params, key=len, reverse=True):
-        value = params[name]
-        if isinstance(value, _ListLiteral):
-            literal = str(value)
-        elif isinstance(value, str):
-            literal = "'" + value.replace("'", "''") + "'"
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            literal = repr(value)
-        else:
-            raise TypeError(f"cannot inline parameter of type {type(value).__name__}")
-        sql = sql.replace(f"${name}", literal)
-    return sql
+    """Views cannot hold prepared parameters: inline them as SQL string literals (quotes doubled).
+
+    One pass over the generated SQL text: every $pN outside a quoted literal or identifier is replaced by its
+    literal, and the text of an inserted literal is never scanned again (so a value holding "$p1" stays data).
+    A $pN without a value is an error (KeyError), never left in place."""
+    out, i, n = [], 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in ("'", '"'):  # copy a quoted literal or identifier of the generated SQL unchanged
+            j = i + 1
+            while j < n:
+                if sql[j] == ch:
+                    if j + 1 < n and sql[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i:j + 1])
+            i = j + 1
+            continue
+        if ch == "$":
+            m = _PARAM_RE.match(sql, i)
+            if m:
+                out.append(_literal(params[m.group(1)]))
+                i = m.end()
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def execute_one(con, sql: str, params: dict | None = None):
+    """Run generated SQL only if it is exactly one statement (defence in depth against text reaching SQL)."""
+    statements = con.extract_statements(sql)
+    if len(statements) != 1:
+        raise WorkbenchError(f"refused to run generated SQL that is not exactly one statement "
+                             f"({len(statements)} found); this is a bug or a hostile source mapping")
+    return con.execute(sql, params) if params else con.execute(sql)
 
 
 def _expand_nested(con, mapping: Mapping) -> None:
@@ -191,7 +232,7 @@ def _expand_nested(con, mapping: Mapping) -> None:
                                "json_array_length(offenders)::VARCHAR END)")
     cols = [f"{over[f]} AS {f}" if f in over else f for f in REFERRAL_FIELDS]
     sql = "CREATE TEMP TABLE stg AS SELECT _row, _qid, " + ", ".join(cols) + " FROM stg0"
-    con.execute(sql, p.bind(sql))
+    execute_one(con, sql, p.bind(sql))
     con.execute("DROP VIEW stg0")
 
 
@@ -307,7 +348,7 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(
     exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
     drop_v(con)
     sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
-    con.execute(sql, p.bind(sql))
+    execute_one(con, sql, p.bind(sql))
     nulls = "".join(f", NULL::VARCHAR AS {fld}" for fld in absent)  # generated canonical field names
     con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls}, {_has_error_sql('issues')} AS has_error FROM v_t")
 
@@ -335,7 +376,7 @@ def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list
       FROM (SELECT _row, ref, {received} AS received_at, {keep}{mask or '0::BIGINT'} AS _mask, {text_list} AS _text
             FROM ({select_sql}) b)"""
     drop_v(con)
-    con.execute(sql, p.bind(sql))
+    execute_one(con, sql, p.bind(sql))
 
     def lit(text: str | None) -> str:  # rule codes and field names are constants of this module
         return "NULL::VARCHAR" if text is None else "'" + text.replace("'", "''") + "'"
@@ -422,7 +463,7 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=(), k
       FROM ({base}) b LEFT JOIN pcmap pm ON pm.pc_norm = b.pc_norm
     """
     con.execute("DROP VIEW IF EXISTS b2")
-    con.execute(_inline(f"CREATE TEMP VIEW b2 AS {b2}", _inline_params(p.bind(b2))))
+    execute_one(con, _inline(f"CREATE TEMP VIEW b2 AS {b2}", _inline_params(p.bind(b2))))
     # match force-source locations to stores: same postcode (preferring a name match), else nearest within 150 m
     con.execute("DROP TABLE IF EXISTS lmatch")
     radius = float(config.get("ingest.store_match_metres", 150))
