@@ -11,13 +11,15 @@ OUT    ?= out
 WORLD  := $(OUT)/sample_world
 export WORKBENCH_DB ?= $(OUT)/workbench.duckdb
 ASSETS_DIR := $(VENV)/share/workbench-assets
+LAB_PORT ?= 8888
+LAB_TOKEN_FILE ?= $(VENV)/.lab_token
 
 .PHONY: setup browser assets demo test lab bench lock clean help
 
 help:
-	@echo "make demo   - set up .venv, generate the sample world, load it, write outputs under $(OUT)/"
+	@echo "make demo   - set up .venv (and Debian chromium if missing), generate the sample world, load it, write outputs under $(OUT)/"
 	@echo "make test   - set up .venv (and Debian chromium if missing) and run every test"
-	@echo "make lab    - JupyterLab on 127.0.0.1 with the curated notebooks"
+	@echo "make lab    - JupyterLab on 127.0.0.1:$(LAB_PORT) with the curated notebooks (token in $(LAB_TOKEN_FILE))"
 	@echo "make bench  - run benchmarks/ (JSON under $(OUT)/bench/)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -30,12 +32,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-# Debian's chromium for the browser tests (Playwright drives it; its own browser download cannot work offline).
+# Debian's chromium for the PNG products and the browser tests (Playwright drives it; its own browser
+# download cannot work offline). Non-interactive as root or with passwordless sudo; when it cannot
+# install, one warning line and the PNGs are skipped (fails under CI instead).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian chromium for browser tests"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+	@sh scripts/install_chromium.sh
 
 # Offline JS/CSS for rendered maps: npm pack at pinned versions, integrity-checked against
 # workbench/maps_assets.lock.json, extracted under .venv (never committed; maps never use a CDN).
@@ -44,7 +45,7 @@ $(ASSETS_DIR)/.complete: workbench/maps_assets.lock.json scripts/fetch_map_asset
 
 assets: $(ASSETS_DIR)/.complete
 
-demo: setup assets
+demo: setup browser assets
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD) --reuse
 	$(BIN)/workbench ingest $(WORLD)/extracts --db $(WORKBENCH_DB)
 	$(BIN)/workbench geo enrich --db $(WORKBENCH_DB)
@@ -56,8 +57,13 @@ demo: setup assets
 test: setup browser assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+# Token auth on 127.0.0.1 only: the token (made once, mode 600) goes to Jupyter in JUPYTER_TOKEN, never on a
+# command line; no port retries, so the URL printed is the one served.
 lab: setup
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --allow-root --IdentityProvider.token='' --notebook-dir notebooks
+	@TOKEN=$$($(BIN)/python scripts/lab_token.py $(LAB_TOKEN_FILE)) || exit 1; \
+	echo "JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab?token=$$TOKEN (token kept in $(LAB_TOKEN_FILE))"; \
+	JUPYTER_TOKEN=$$TOKEN exec $(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --ServerApp.port_retries=0 \
+	  --no-browser --allow-root --notebook-dir notebooks
 
 bench: setup
 	$(BIN)/python -m benchmarks.run --out $(OUT)/bench
@@ -65,7 +71,7 @@ bench: setup
 # Refresh constraints.txt from a clean resolve of pyproject.toml (needs the registries).
 lock:
 	rm -rf /tmp/wb-lock && $(PYTHON) -m venv /tmp/wb-lock && /tmp/wb-lock/bin/pip install -q '.[dev]' \
-	  && /tmp/wb-lock/bin/pip freeze --exclude pegasus-workbench > constraints.txt.new && echo "wrote constraints.txt.new"
+	  && /tmp/wb-lock/bin/pip freeze --all --exclude pegasus-workbench --exclude pip > constraints.txt.new && echo "wrote constraints.txt.new"
 
 clean:
 	rm -rf $(OUT)

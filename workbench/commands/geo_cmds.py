@@ -10,6 +10,7 @@ import typer
 
 from workbench import config
 from workbench.commands.common import DbOption, JsonOption, console, emit_json, print_table, print_written_map
+from workbench.commands.common import png_or_skip
 from workbench.errors import WorkbenchError
 from workbench.store import open_store
 
@@ -112,7 +113,7 @@ def info(db: Optional[Path] = DbOption, geo_dir: Optional[Path] = GeoDirOption, 
 
 @map_app.command("forces")
 def map_forces(out: Path = typer.Option(..., "--out", help="HTML file to write; a PNG with the same stem is written beside it."),
-               db: Optional[Path] = DbOption, png: bool = typer.Option(True, "--png/--no-png", help="Also write the PNG."),
+               db: Optional[Path] = DbOption, png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip, help="Also write the PNG."),
                title: Optional[str] = typer.Option(None, "--title"), json_out: bool = JsonOption) -> None:
     """National map of referral volume by force area (self-contained HTML that works offline, plus PNG)."""
     from workbench import maps
