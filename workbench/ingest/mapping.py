@@ -7,7 +7,9 @@ naming the file and the key, so a new source is added with a mapping file and no
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -92,6 +94,12 @@ class Mapping:
     nested_keys: dict[str, dict[str, str]] = field(default_factory=dict)
     required_columns: tuple[str, ...] = ()     # source headers that must be present
     description: str = ""
+    text: str = field(default="", compare=False, repr=False)  # the YAML as read (kept with every batch)
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the mapping's YAML text, as recorded in ingest_batches.mapping_sha256."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     @property
     def fields(self) -> set[str]:
@@ -274,12 +282,26 @@ def _optional_plain(path: Path, key: str, value: Any) -> str | None:
 
 def load_mapping_file(path: Path) -> Mapping:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         raise WorkbenchError(f"source mapping {path} does not exist") from None
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise WorkbenchError(f"source mapping {path.name} is not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
         raise WorkbenchError(f"source mapping {path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    return parse_mapping(path, data)
+    return dataclasses.replace(parse_mapping(path, data), text=text)
+
+
+def mapping_from_batch(path: str, text: str) -> Mapping:
+    """The mapping a batch was ingested with, rebuilt from the YAML text stored in ingest_batches.mapping_yaml
+    (so rows quarantined under a mapping given by path can be exported after the file has moved or changed)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise WorkbenchError(f"stored source mapping {Path(path).name} is not valid YAML: "
+                             f"{str(exc).splitlines()[0]}") from None
+    return dataclasses.replace(parse_mapping(Path(path), data), text=text)
 
 
 @lru_cache(maxsize=None)

@@ -173,12 +173,15 @@ def _last_quarantine_id(con) -> int:
 
 
 def _resolve_quarantine(con, mapping: Mapping, batch_id: int, has_qid: bool) -> int:
-    """Open quarantine entries this batch has corrected: by _quarantine_id column, or same referral ref."""
+    """Open quarantine entries of this batch's own source that it has corrected: by _quarantine_id column, or
+    same referral ref. Another source's entries are never resolved (a foreign _quarantine_id is flagged
+    QUARANTINE_ID_FOREIGN by validation and resolves nothing)."""
     before = con.execute("SELECT count(*) FROM quarantine WHERE status <> 'resolved'").fetchone()[0]
     if has_qid:
         con.execute("""UPDATE quarantine SET status = 'resolved', resolved_batch_id = $b
-            WHERE status <> 'resolved' AND quarantine_id IN (SELECT _qid FROM acc WHERE _qid IS NOT NULL)""",
-                    {"b": batch_id})
+            WHERE status <> 'resolved' AND source_name = $s AND batch_id <> $b
+              AND quarantine_id IN (SELECT _qid FROM acc WHERE _qid IS NOT NULL)""",
+                    {"b": batch_id, "s": mapping.name})
     header = mapping.header_for("referral_ref") if mapping.kind == "referrals" else None
     if header:
         con.execute("""UPDATE quarantine SET status = 'resolved', resolved_batch_id = $b
@@ -201,6 +204,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
     mapping = resolve_source(read, source)
     file_label = path.name
     report = {"file": str(path), "source": mapping.name, "kind": mapping.kind, "sha256": None, "bytes": None,
+              "mapping": {"path": str(mapping.path.resolve()), "sha256": mapping.sha256},
               "format": read.file_format, "encoding": read.encoding, "delimiter": read.delimiter,
               "dry_run": dry_run}
     if store.read_only and not dry_run:
@@ -228,7 +232,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         info = validate.stage(con, mapping, read)
         validate.rules_table(con)
         validate.VALIDATORS[mapping.kind](con, mapping, now, file_label, info.absent_fields,
-                                              keep_values=not dry_run)
+                                          keep_values=not dry_run, has_qid=info.has_qid)
         validate.mark_quarantine(con, _group_key(mapping))
         counts = _counts(con)
         errors, warnings = _rule_counts(con)
@@ -256,9 +260,11 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         con.execute("BEGIN TRANSACTION")
         in_transaction = True
         batch_id = con.execute(
-            "INSERT INTO ingest_batches (source_name, file_name, file_sha256, file_bytes, started_at, os_user, status)"
-            " VALUES ($s, $f, $h, $b, $t, $u, 'committed') RETURNING batch_id",
-            {"s": mapping.name, "f": file_label, "h": sha, "b": size, "t": now, "u": os_user()}).fetchone()[0]
+            "INSERT INTO ingest_batches (source_name, file_name, file_sha256, file_bytes, started_at, os_user, status,"
+            " mapping_path, mapping_sha256, mapping_yaml)"
+            " VALUES ($s, $f, $h, $b, $t, $u, 'committed', $mp, $mh, $my) RETURNING batch_id",
+            {"s": mapping.name, "f": file_label, "h": sha, "b": size, "t": now, "u": os_user(),
+             "mp": str(mapping.path.resolve()), "mh": mapping.sha256, "my": mapping.text}).fetchone()[0]
         # quarantine first, so that its temp copy is freed before the (memory-hungry) load
         _insert_quarantine(con, mapping, batch_id, file_label, now)
         con.execute("DROP TABLE qrows")
@@ -362,7 +368,7 @@ def _finish(report: dict, started: float) -> dict:
 
 
 def _audit_details(report: dict) -> dict:
-    keys = ("batch_id", "status", "source", "sha256", "bytes", "rows_read", "rows_accepted", "rows_quarantined",
+    keys = ("batch_id", "status", "source", "mapping", "sha256", "bytes", "rows_read", "rows_accepted", "rows_quarantined",
             "duplicates_merged", "errors_by_rule", "warnings_by_rule")
     return {k: report.get(k) for k in keys}
 

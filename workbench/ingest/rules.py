@@ -69,6 +69,9 @@ _RULES = [
          "escaped when shown"),
     Rule("FIELD_TOO_LONG", "warning", "the field is unusually long; it is kept in full"),
     Rule("COUNT_MISMATCH", "warning", "the stated number of offenders differs from the offenders listed"),
+    Rule("QUARANTINE_ID_FOREIGN", "warning", "the _quarantine_id is not a quarantine entry of this source, so it "
+         "resolves nothing; the row is taken as this source's own (a correction resolves only its own source's "
+         "entries)"),
     Rule("CRIME_NUMBER_DIFFERS", "warning", "merged with an incident at the same store and time that carries a "
                                             "different crime number"),
 ]

@@ -304,6 +304,16 @@ def _postcode_issue(p: Params) -> Issue:
                   f"{p.add(POSTCODE_RE)})", "postcode")
 
 
+def _qid_issues(p: Params, mapping: Mapping, has_qid: bool) -> list:
+    """A `_quarantine_id` (a re-submitted correction) must name a quarantine entry of this same source: one
+    retailer's file cannot resolve another source's entries (the load resolves only its own source's)."""
+    if not has_qid:
+        return []
+    src = p.add(mapping.name)
+    return [_issue("QUARANTINE_ID_FOREIGN", "_quarantine_id", "_qid IS NOT NULL AND _qid NOT IN (SELECT "
+                   f"quarantine_id FROM quarantine WHERE source_name = {src})", "_qid")]
+
+
 def _text_issues(p: Params, fields: tuple[str, ...]) -> tuple[str, str]:
     """(cheap prefilter over all text fields, list of per-field issues evaluated only when it fires)."""
     fr, mr = p.add(FORMULA_RE), p.add(MARKUP_RE)
@@ -397,7 +407,8 @@ def drop_v(con) -> None:
 
 
 # -- referrals -------------------------------------------------------------------------------------
-def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True) -> None:
+def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True,
+                       has_qid: bool = False) -> None:
     p = Params()
     _force_map(con)
     dtf = p.add(_formats(mapping.datetime_formats, ISO_DATETIME + ISO_DATE))
@@ -543,7 +554,7 @@ def validate_referrals(con, mapping: Mapping, now, file_label: str, absent=(), k
         _issue("COUNT_MISMATCH", "offenders_count", "offenders_num IS NOT NULL AND listed_count IS NOT NULL AND "
                "listed_count > 0 AND offenders_num < listed_count", "offenders_num || ' stated, ' || listed_count || "
                "' listed'"),
-    ] + [_text_issues(p, TEXT_FIELDS)]
+    ] + _qid_issues(p, mapping, has_qid) + [_text_issues(p, TEXT_FIELDS)]
     sep = p.add(mapping.multi_sep)
     select_sql = f"""
       SELECT x.*, coalesce(referral_ref, {label} || '#' || _row) AS ref,
@@ -579,7 +590,8 @@ REFERRAL_INTERNAL_COLUMNS = ("force_stated", "pc_norm", "grading_norm", "retail_
 
 
 # -- store directory ---------------------------------------------------------------------------------
-def validate_stores(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True) -> None:
+def validate_stores(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True,
+                    has_qid: bool = False) -> None:
     p = Params()
     _force_map(con, "police_force")
     in_gb = _in_gb("lat_in", "lon_in")
@@ -596,12 +608,13 @@ def validate_stores(con, mapping: Mapping, now, file_label: str, absent=(), keep
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
         _postcode_issue(p),
-    ] + [_text_issues(p, ("store_name", "address", "town", "retailer_name"))]
+    ] + _qid_issues(p, mapping, has_qid) + [_text_issues(p, ("store_name", "address", "town", "retailer_name"))]
     _finish(con, p, select_sql, issues, absent, keep_values=keep_values)
 
 
 # -- police.uk recorded crime ----------------------------------------------------------------------------
-def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True) -> None:
+def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=(), keep_values: bool = True,
+                            has_qid: bool = False) -> None:
     p = Params()
     _force_map(con, "falls_within")
     in_gb = _in_gb("lat_in", "lon_in")
@@ -620,7 +633,7 @@ def validate_recorded_crime(con, mapping: Mapping, now, file_label: str, absent=
         _coords_unparseable_issue(),
         _issue("COORDS_OUTSIDE_GB", "latitude", f"lat_in IS NOT NULL AND lon_in IS NOT NULL AND NOT {in_gb}",
                "concat_ws(',', latitude, longitude)"),
-    ] + [_text_issues(p, ("location", "crime_type", "context"))]
+    ] + _qid_issues(p, mapping, has_qid) + [_text_issues(p, ("location", "crime_type", "context"))]
     _finish(con, p, select_sql, issues, absent, keep_values=keep_values)
 
 
