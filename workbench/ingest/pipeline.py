@@ -196,13 +196,17 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
     """Ingest (or with dry_run, only validate) one file; returns the batch report."""
     path = Path(path)
     started = time.perf_counter()
-    if not path.is_file():
-        raise IngestError(f"{path}: no such file")
-    # the content hash is computed on another thread while DuckDB reads the file (hashlib releases the GIL)
-    hasher = readers.BackgroundSha256(path)
-    read = readers.read_header(path)
-    mapping = resolve_source(read, source)
     file_label = path.name
+    try:  # a file or mapping refused before the batch starts is a failed attempt too: audited
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+        # the content hash is computed on another thread while DuckDB reads the file (hashlib releases the GIL)
+        hasher = readers.BackgroundSha256(path)
+        read = readers.read_header(path)
+        mapping = resolve_source(read, source)
+    except BaseException as exc:
+        _audit_failure(store, file_label, None, source, exc, dry_run)
+        raise
     report = {"file": str(path), "source": mapping.name, "kind": mapping.kind, "sha256": None, "bytes": None,
               "mapping": {"path": str(mapping.path.resolve()), "sha256": mapping.sha256},
               "format": read.file_format, "encoding": read.encoding, "delimiter": read.delimiter,
@@ -214,6 +218,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
     _prepare_connection(store)
     in_transaction = False
     sha = None
+    batch_id = None
     try:
         # Read, stage and validate into temp tables (connection-local; the store is not touched), so a
         # parser error can fall back to the row-by-row reader without aborting the store transaction.
@@ -303,17 +308,19 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
         sha = sha or hasher.result(default=(None, None))[0]
         if in_transaction:
             try:
-                con.execute("ROLLBACK")
+                con.execute("ROLLBACK")  # fails harmlessly when the COMMIT itself went through
             except duckdb.Error:
                 pass
-        if isinstance(exc, (WorkbenchError, KeyboardInterrupt)):
-            _audit_failure(store, file_label, sha, mapping, exc)
+        if batch_id is not None and _batch_committed(con, batch_id):
+            # interrupted after the COMMIT took effect (e.g. Ctrl-C right after it): the batch is in the store
+            # with its `ingest` audit row, written in the same transaction; it must never be logged as failed
+            report.update({"status": "committed", "batch_id": batch_id})
             raise
         if isinstance(exc, duckdb.Error):
-            _audit_failure(store, file_label, sha, mapping, exc)
+            _audit_failure(store, file_label, sha, mapping.name, exc, dry_run)
             raise IngestError(f"{file_label}: ingest failed and nothing was written "
                               f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
-        _audit_failure(store, file_label, sha, mapping, exc)
+        _audit_failure(store, file_label, sha, mapping.name, exc, dry_run)
         raise
     finally:
         _drop_temp(con)
@@ -346,11 +353,24 @@ def _drop_temp(con) -> None:
             pass
 
 
-def _audit_failure(store: Store, file_label: str, sha: str, mapping: Mapping, exc: BaseException) -> None:
+def _batch_committed(con, batch_id: int) -> bool:
+    """Whether the batch row is in the store (after a ROLLBACK: only if its transaction had committed)."""
     try:
-        store.audit("ingest-failed", file_label, {"sha256": sha, "source": mapping.name,
-                                                 "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"})
+        return con.execute("SELECT count(*) FROM ingest_batches WHERE batch_id = $b",
+                           {"b": batch_id}).fetchone()[0] > 0
     except duckdb.Error:
+        return False
+
+
+def _audit_failure(store: Store, file_label: str, sha: str | None, source: str | None, exc: BaseException,
+                   dry_run: bool = False) -> None:
+    """Audit a failed or interrupted attempt (nothing of it was written); never masks the original error."""
+    action = "ingest-interrupted" if isinstance(exc, KeyboardInterrupt) else "ingest-failed"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    try:
+        store.audit(action, file_label, {"sha256": sha, "source": source, "dry_run": dry_run,
+                                         "error": f"{type(exc).__name__}: {first}"})
+    except Exception:  # the store may itself be what failed (closed, locked, read-only): keep the real error
         pass
 
 
