@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import os
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,21 @@ import yaml
 from workbench.errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
+REPO_DIR = PACKAGE_DIR.parent          # the source checkout (scripts/, notebooks/); absent in a wheel install
 DEFAULTS_FILE = PACKAGE_DIR / "config" / "defaults.yaml"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
+DATA_DIRS = ("queries", "sample_data")  # top-level folders of the checkout, shipped as workbench/_data/<name> in a wheel
+
+
+def data_dir(name: str) -> Path:
+    """`queries/` or `sample_data/`: inside the installed package (a wheel puts them under workbench/_data/)
+    or beside the package in a source checkout (editable install); docs/decisions.md entry 10."""
+    if name not in DATA_DIRS:
+        raise ValueError(f"unknown data folder {name!r}: one of {DATA_DIRS}")
+    packaged = resources.files("workbench") / "_data" / name
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return REPO_DIR / name
 
 
 def _merge(base: dict, override: dict) -> dict:

@@ -29,7 +29,7 @@ import pandas as pd
 from workbench import config, reference
 from workbench.errors import WorkbenchError
 
-DEFAULT_DIR = config.REPO_DIR / "sample_data" / "geography"
+DEFAULT_DIR = config.data_dir("sample_data") / "geography"
 H3_RESOLUTIONS = (7, 8, 9)
 NEAREST_MAX_M = 2000.0          # coastal tolerance for points just outside the generalised polygons
 METRIC_CRS = 27700              # British National Grid

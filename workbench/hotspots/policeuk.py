@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench import reference
+from workbench import config, reference
 from workbench.hotspots.events import HotspotError
 
 REQUIRED = ("Month", "Longitude", "Latitude", "Crime type")
 COLUMNS = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location", "LSOA code",
            "LSOA name", "Crime type", "Last outcome category", "Context")
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "police_uk"
+SAMPLE_DIR = config.data_dir("sample_data") / "police_uk"
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 

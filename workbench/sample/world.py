@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from workbench.config import REPO_DIR
+from workbench.config import data_dir
 from workbench.sample import vocab
 
-CENTROIDS_FILE = REPO_DIR / "sample_data" / "geography" / "lsoa_centroids.csv.gz"
+CENTROIDS_FILE = data_dir("sample_data") / "geography" / "lsoa_centroids.csv.gz"
 
 # Relative weights of when shoplifting happens (background profile).
 MONTH_FACTOR = {1: 0.92, 2: 0.90, 3: 0.97, 4: 0.97, 5: 1.0, 6: 0.98, 7: 1.0, 8: 1.0, 9: 0.98, 10: 1.02,
