@@ -49,7 +49,11 @@ def test_inlined_assets_replace_cdn_tags():
 
 
 def test_escape():
-    assert maps.esc('<b onclick="x">&</b>') == "&lt;b onclick=&quot;x&quot;&gt;&amp;&lt;/b&gt;"
+    import html
+
+    text = '<b onclick="x">&\'</b>'
+    out = maps.esc(text)
+    assert html.unescape(out) == text and not set("<>\"'") & set(out)
     assert maps.esc(None) == "" and maps.esc(float("nan")) == ""
 
 

@@ -3,7 +3,9 @@
     from widgets.ingest_browser import IngestBrowser
     IngestBrowser(store).panel        # display in JupyterLab or Voila
 
-Every value shown is HTML-escaped (narratives and raw rows may hold markup or formulas).
+Every value shown is HTML-escaped (narratives and raw rows may hold markup or formulas). The export goes
+through workbench.ingest.quarantine.export: the shared formula-safe writer (workbench.exports), audited
+with its sha256 and the optional purpose typed here.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ class IngestBrowser:
         self.show_button = w.Button(description="Show entry")
         self.entry_html = w.HTML()
         self.export_button = w.Button(description="Export for correction", button_style="warning")
+        self.purpose = w.Text(description="purpose", placeholder="optional: why this export (recorded in the audit)")
         self.export_out = w.HTML()
         self.completeness_out = w.Output()
         self.reasons_out = w.Output()
@@ -49,7 +52,7 @@ class IngestBrowser:
         self.export_button.on_click(lambda _: self.export())
         quarantine_tab = w.VBox([w.HBox([self.source, self.status]), self.entries_html,
                                  w.HBox([self.entry_id, self.show_button]), self.entry_html,
-                                 w.HBox([self.export_button]), self.export_out])
+                                 w.HBox([self.export_button, self.purpose]), self.export_out])
         self.tabs = w.Tab(children=[self.batches_html, quarantine_tab, self.completeness_out, self.reasons_out,
                                     self.queue_html])
         for i, title in enumerate(["Batches", "Quarantine", "Completeness", "Reasons", "Referral queue"]):
@@ -113,7 +116,7 @@ class IngestBrowser:
         source, _ = self._filters()
         target = Path(self.export_dir) / f"quarantine_{source or 'all'}.csv"
         try:
-            result = quarantine.export(self.store, target, source=source)
+            result = quarantine.export(self.store, target, source=source, purpose=self.purpose.value or None)
         except Exception as exc:
             self.export_out.value = f"<p>{html.escape(str(exc))}</p>"
             return None

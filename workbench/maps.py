@@ -7,7 +7,9 @@ Every map built here:
   - draws force (and, for maps of a few forces, LSOA) outlines as its basemap; a tile layer is added only
     when `maps.tile_url` is configured (e.g. an internal tile server);
   - shows the required open-data attribution and the security marking top and bottom;
-  - HTML-escapes every text that reaches the page (titles, legends, tooltips, popups);
+  - is rendered from the Jinja2 templates in workbench/templates (map.html.j2 on the marked base page,
+    tooltip.html.j2 for tooltips and popups) by workbench.render, with autoescaping: every text that reaches
+    the page (titles, legends, tooltips, popups, force names, configured labels) is escaped;
   - stays small by aggregating: force polygons carry counts, and point layers beyond `max_points`
     become H3 cell counts, so a national map stays under `maps.max_html_mb` whatever the data volume.
 
@@ -21,7 +23,6 @@ Library use (later capabilities build on this):
 from __future__ import annotations
 
 import base64
-import html
 import json
 import mimetypes
 import os
@@ -34,10 +35,11 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from workbench import config, geography
+from workbench import config, geography, render
 from workbench.errors import WorkbenchError
 
 LOCK_FILE = Path(__file__).resolve().parent / "maps_assets.lock.json"
+MAP_SUFFIXES = (".html", ".htm")
 ENGLAND_WALES_BOUNDS = [[49.85, -6.45], [55.82, 1.8]]
 PALETTE = ["#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]  # sequential oranges
 ZERO_COLOUR = "#f0f0f0"
@@ -53,10 +55,8 @@ _REMOTE_RE = re.compile(r'<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["\']?(?:htt
 
 
 def esc(value) -> str:
-    """HTML-escape any value for the page (None -> '')."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+    """HTML-escape any value for a place that takes HTML (None and NaN -> ''); see workbench.render."""
+    return render.text(value)
 
 
 # -- offline assets ---------------------------------------------------------------------------------
@@ -185,17 +185,18 @@ class ForceMap:
         self.title = title
         self.subtitle = subtitle
         self.geo_dir = geo_dir
-        self.legend_html = ""
-        self.table_html = ""
+        self.legend: dict | None = None      # {"title": str, "rows": [{"colour": "#...", "text": str}]}
+        self.table: dict | None = None       # {"title": str, "rows": [(label, value), ...]}
         self.notes: list[str] = []
+        self._layer_control = False
         self.map = folium.Map(location=[52.6, -1.9], zoom_start=6, tiles=None, max_zoom=18, min_zoom=5,
                               control_scale=True, prefer_canvas=False)
         # only what these maps use; anything else a layer adds must be pinned in the lock file
         self.map.default_js = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")]
         self.map.default_css = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
         tile_url = config.get("maps.tile_url")
-        if tile_url:
-            folium.TileLayer(tiles=str(tile_url), attr=esc(config.get("maps.tile_attribution", "tiles")),
+        if tile_url:   # Leaflet shows the attribution as HTML: escaped text
+            folium.TileLayer(tiles=str(tile_url), attr=render.text(config.get("maps.tile_attribution") or "tiles"),
                              name="Tiles", overlay=False, control=True, max_zoom=18).add_to(self.map)
         self.map.fit_bounds(ENGLAND_WALES_BOUNDS)
 
@@ -205,7 +206,7 @@ class ForceMap:
         areas = geography.force_areas(self.geo_dir)
         if force_codes is not None:
             areas = areas[areas["force_code"].isin(list(force_codes))]
-        return self._add_polygons(areas, [{"tooltip": f"<b>{esc(r.name)}</b>"} for r in areas.itertuples()],
+        return self._add_polygons(areas, [{"tooltip": render.tooltip(heading=r.name)} for r in areas.itertuples()],
                                   lambda _: {"fillColor": ZERO_COLOUR, "color": "#444", "weight": 1,
                                              "fillOpacity": 0.2}, name, "force-outline")
 
@@ -218,14 +219,14 @@ class ForceMap:
         breaks = class_breaks(vals)
         props = []
         for row, v in zip(areas.itertuples(), vals):
-            lines = [f"<b>{esc(row.name)}</b>", f"{esc(label)}: {int(v):,}"]
+            lines = [f"{label}: {int(v):,}"]
             for column, caption in (extra or {}).items():
                 if row.force_code in table.index:
-                    lines.append(f"{esc(caption)}: {esc(table.loc[row.force_code, column])}")
-            props.append({"tooltip": "<br>".join(lines), "colour": colour_for(v, breaks)})
+                    lines.append(f"{caption}: {table.loc[row.force_code, column]}")
+            props.append({"tooltip": render.tooltip(heading=row.name, lines=lines), "colour": colour_for(v, breaks)})
         self._add_polygons(areas, props, lambda f: {"fillColor": f["properties"]["colour"], "color": "#333",
                                                     "weight": 1, "fillOpacity": 0.75}, name, "force-area")
-        self.legend_html = self._legend(label, breaks)
+        self.legend = self._legend(label, breaks)
         return vals
 
     def add_lsoa_outlines(self, force_codes: Iterable[str], name: str = "LSOAs"):
@@ -233,7 +234,7 @@ class ForceMap:
         if len(lsoas) > LSOA_OUTLINE_LIMIT:
             raise WorkbenchError(f"{len(lsoas)} LSOAs is too many outlines for one map (limit {LSOA_OUTLINE_LIMIT}); "
                                  "choose fewer forces")
-        props = [{"tooltip": f"{esc(r.lsoa_name)} ({esc(r.lsoa_code)})"} for r in lsoas.itertuples()]
+        props = [{"tooltip": render.text(f"{r.lsoa_name} ({r.lsoa_code})")} for r in lsoas.itertuples()]
         return self._add_polygons(lsoas, props, lambda _: {"fill": False, "color": "#777", "weight": 0.5},
                                   name, "lsoa-outline")
 
@@ -248,9 +249,10 @@ class ForceMap:
             return self.add_h3_counts(frame, name=name)
         features = []
         for row in frame.itertuples(index=False):
-            props = {"tooltip": esc(getattr(row, label))}
+            props = {"tooltip": render.text(getattr(row, label))}
             if popup:
-                props["popup"] = esc(getattr(row, popup)).replace("\n", "<br>")
+                value = getattr(row, popup)   # one line of the popup per line of the text
+                props["popup"] = render.tooltip(lines=str(value).split("\n") if render.text(value) else [])
             features.append({"type": "Feature", "properties": props,
                              "geometry": {"type": "Point", "coordinates": [round(float(row.longitude), 6),
                                                                            round(float(row.latitude), 6)]}})
@@ -296,6 +298,7 @@ class ForceMap:
         return shown
 
     def _add_polygons(self, gdf, properties, style, name, css_class):
+        """Polygons with a tooltip each; `properties[i]["tooltip"]` is HTML built by workbench.render."""
         import folium
 
         if gdf.empty:
@@ -307,86 +310,82 @@ class ForceMap:
         return layer
 
     def add_table(self, title: str, rows: list[tuple[str, str]]) -> None:
-        """A side panel listing label/value pairs (e.g. every force with its count), escaped."""
-        body = "".join(f"<tr><td>{esc(label)}</td><td class=\"wb-num\">{esc(value)}</td></tr>" for label, value in rows)
-        self.table_html = f'<div class="wb-legend-title">{esc(title)}</div><table>{body}</table>'
+        """A side panel listing label/value pairs (e.g. every force with its count); text, escaped when drawn."""
+        self.table = {"title": title, "rows": [(label, value) for label, value in rows]}
+
+    def set_legend(self, title: str, rows: list[tuple[str, str]]) -> None:
+        """The legend panel: a title and (colour, text) rows; text, escaped when drawn."""
+        self.legend = {"title": title, "rows": [{"colour": colour, "text": text} for colour, text in rows]}
 
     # -- page furniture ---------------------------------------------------------------------------
-    def _legend(self, label: str, breaks: list[float]) -> str:
+    def _legend(self, label: str, breaks: list[float]) -> dict:
         palette = PALETTE[-len(breaks):] if breaks and len(breaks) < len(PALETTE) else PALETTE
-        rows = [f'<div><span class="wb-swatch" style="background:{ZERO_COLOUR}"></span>0</div>']
+        rows = [(ZERO_COLOUR, "0")]
         lower = 1
         for bound, colour in zip(breaks, palette):
-            text = f"{lower:,.0f}" if bound <= lower else f"{lower:,.0f} to {bound:,.0f}"
-            rows.append(f'<div><span class="wb-swatch" style="background:{colour}"></span>{text}</div>')
+            rows.append((colour, f"{lower:,.0f}" if bound <= lower else f"{lower:,.0f} to {bound:,.0f}"))
             lower = bound + 1
-        return f'<div class="wb-legend-title">{esc(label)}</div>' + "".join(rows)
-
-    def _furniture(self) -> str:
-        marking = esc(config.security_marking())
-        notes = "".join(f"<div>{esc(n)}</div>" for n in self.notes)
-        subtitle = f'<div class="wb-subtitle">{esc(self.subtitle)}</div>' if self.subtitle else ""
-        return f"""
-<style>
-  .wb-marking {{position: fixed; left: 0; right: 0; z-index: 10000; text-align: center; font: bold 15px/24px
-    sans-serif; letter-spacing: 0.1em; color: #fff; background: #b00020; pointer-events: none;}}
-  .wb-marking-top {{top: 0;}} .wb-marking-bottom {{bottom: 0;}}
-  .wb-panel {{position: fixed; z-index: 9999; background: rgba(255,255,255,0.92); padding: 6px 10px;
-    font: 13px/1.35 sans-serif; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3);}}
-  .wb-title {{top: 34px; left: 54px; max-width: 50%;}} .wb-title h1 {{font-size: 17px; margin: 0;}}
-  .wb-subtitle {{color: #444;}}
-  .wb-legend {{top: 34px; right: 10px;}} .wb-legend-title {{font-weight: bold; margin-bottom: 3px;}}
-  .wb-swatch {{display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
-    border: 1px solid #999;}}
-  .wb-table {{top: 112px; left: 10px; max-height: calc(100% - 200px); overflow-y: auto; font-size: 11px;}}
-  .wb-table table {{border-collapse: collapse;}} .wb-table td {{padding: 0 4px; line-height: 1.25;}}
-  .wb-num {{text-align: right;}}
-  .wb-attribution {{bottom: 30px; left: 10px; right: 10px; font-size: 11px; color: #222;}}
-  .leaflet-top {{top: 28px;}} .leaflet-bottom {{bottom: 64px;}}
-</style>
-<div class="wb-marking wb-marking-top" id="wb-marking-top">{marking}</div>
-<div class="wb-panel wb-title" id="wb-title"><h1>{esc(self.title)}</h1>{subtitle}{notes}</div>
-{f'<div class="wb-panel wb-legend" id="wb-legend">{self.legend_html}</div>' if self.legend_html else ''}
-{f'<div class="wb-panel wb-table" id="wb-table">{self.table_html}</div>' if self.table_html else ''}
-<div class="wb-panel wb-attribution" id="wb-attribution">{esc(geography.ATTRIBUTION)}</div>
-<div class="wb-marking wb-marking-bottom" id="wb-marking-bottom">{marking}</div>
-"""
+        self.set_legend(label, rows)
+        return self.legend
 
     def to_html(self) -> str:
+        """The page: templates/map.html.j2 (on the marked base page) around folium's generated map."""
         import folium
 
         layers = [c for c in self.map._children.values() if isinstance(c, (folium.GeoJson, folium.TileLayer))]
-        if len(layers) > 1:
+        if len(layers) > 1 and not self._layer_control:
             folium.LayerControl(collapsed=True).add_to(self.map)
+            self._layer_control = True
         root = self.map.get_root()
-        root.title = self.title
-        root.html.add_child(folium.Element(self._furniture()))
-        page = root.render()
-        page = page.replace("<head>", f"<head>\n<title>{esc(self.title)}</title>", 1)
+        root.title = None       # folium prints its title unescaped: the page title comes from the template
+        for child in root._children.values():   # what Figure.render does before its own (replaced) template
+            child.render()
+        page = render.render(
+            "map.html.j2", title=self.title, subtitle=self.subtitle, notes=list(self.notes), legend=self.legend,
+            table=self.table, attribution=geography.ATTRIBUTION,
+            tile_attribution=(config.get("maps.tile_attribution") or "") if config.get("maps.tile_url") else "",
+            folium_head=render.trusted(root.header.render()), folium_body=render.trusted(root.html.render()),
+            folium_script=render.trusted(root.script.render()))
         return inline_assets(page)
 
     def save(self, path: str | Path, png: bool = True, max_mb: float | None = None) -> dict:
         """Write the self-contained HTML (and a PNG beside it, same stem); return paths and sizes."""
-        path = Path(path)
-        if path.suffix.lower() not in {".html", ".htm"}:
-            raise WorkbenchError(f"{path}: map output must be an .html file")
+        path = check_map_output(path)
         page = self.to_html()
         size = len(page.encode("utf-8"))
         limit = float(max_mb or config.get("maps.max_html_mb", 3))
         if size > limit * 1_000_000:
             raise WorkbenchError(f"{path}: rendered map is {size / 1e6:.1f} MB, over the {limit:g} MB bound; "
                                  "aggregate further (fewer points or LSOAs)")
-        try:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:   # the file appears complete or not at all
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(page, encoding="utf-8")
+            tmp.write_text(page, encoding="utf-8")
+            os.replace(tmp, path)
         except OSError as exc:
-            raise WorkbenchError(f"{path}: cannot write map: {exc.strerror}") from None
+            tmp.unlink(missing_ok=True)
+            raise WorkbenchError(f"{path}: cannot write map: {exc.strerror or exc}") from None
         result = {"html": str(path), "html_bytes": size}
         if png:
             png_path = path.with_suffix(".png")
-            screenshot(path, png_path)
+            try:
+                screenshot(path, png_path)
+            except BaseException:    # no half product: the map is written with its PNG or not at all
+                path.unlink(missing_ok=True)
+                png_path.unlink(missing_ok=True)
+                raise
             result.update({"png": str(png_path), "png_bytes": png_path.stat().st_size})
         return result
+
+
+def check_map_output(path: str | Path) -> Path:
+    """A map's output path: an .html file that can be written (one line naming the rule otherwise)."""
+    from workbench import exports
+
+    path = Path(path)
+    if path.suffix.lower() not in MAP_SUFFIXES:
+        raise WorkbenchError(f"{path}: map output must be an .html file (got {path.suffix or 'no extension'})")
+    return exports.check_output(path, MAP_SUFFIXES)
 
 
 # -- PNG ----------------------------------------------------------------------------------------------

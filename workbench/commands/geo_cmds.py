@@ -114,12 +114,21 @@ def info(db: Optional[Path] = DbOption, geo_dir: Optional[Path] = GeoDirOption, 
 @map_app.command("forces")
 def map_forces(out: Path = typer.Option(..., "--out", help="HTML file to write; a PNG with the same stem is written beside it."),
                db: Optional[Path] = DbOption, png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip, help="Also write the PNG."),
-               title: Optional[str] = typer.Option(None, "--title"), json_out: bool = JsonOption) -> None:
-    """National map of referral volume by force area (self-contained HTML that works offline, plus PNG)."""
-    from workbench import maps
+               title: Optional[str] = typer.Option(None, "--title", help="Map title (shown as text)."),
+               purpose: Optional[str] = typer.Option(None, "--purpose",
+                                                     help="Why this map is made (optional; recorded in the audit log)."),
+               json_out: bool = JsonOption) -> None:
+    """National map of referral volume by force area (self-contained HTML that works offline, plus PNG; audited)."""
+    from workbench import exports, maps
 
+    maps.check_map_output(out)
+    purpose = exports.check_purpose(purpose)
     with open_store(db, read_only=True) as store:
         result = maps.national_force_map(store, out, png=png, title=title)
+    exports.audit_export(db, "map-forces", out, {"title": title, "incidents": result["incidents"],
+                                                 "forces_affected": result["forces_affected"]}, purpose,
+                         files=[result[k] for k in ("html", "png") if k in result])
+    result["purpose"] = purpose
     if json_out:
         emit_json(result)
         return

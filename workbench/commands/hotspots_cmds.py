@@ -19,6 +19,7 @@ ForceOption = typer.Option(None, "--force", help="Force name, alias or code (e.g
 UnitOption = typer.Option("h3:8", "--unit", help="Spatial unit: h3:R (e.g. h3:8), grid:M (metres) or lsoa.")
 SourceOption = typer.Option("referrals", "--source", help="referrals (the store's incidents), police-uk (street-level "
                                                          "CSV files) or recorded (police.uk rows loaded into the store).")
+PurposeOption = typer.Option(None, "--purpose", help="Why this product is made (optional; recorded in the audit log).")
 FilesOption = typer.Option(None, "--files", help="police.uk street-level CSV files or directories "
                                                  "(default: the shipped West Yorkshire sample).")
 
@@ -106,10 +107,14 @@ def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias o
              source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
              png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip,
                                       help="Also write PNGs of the map and briefing."),
+             purpose: Optional[str] = PurposeOption,
              db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
-    """Patrol plan for a force and the next period: table, offline map and a marked PDF/PNG briefing."""
+    """Patrol plan for a force and the next period: table, offline map and a marked PDF/PNG briefing (audited)."""
+    from workbench import exports
     from workbench.hotspots import briefing, cells, events, forecast, plan
 
+    exports.check_folder(out)
+    purpose = exports.check_purpose(purpose)
     cells.parse_unit(unit)
     if period not in ("next-week", "next-month"):
         raise WorkbenchError(f"unknown period {period!r}: use next-week or next-month")
@@ -124,14 +129,17 @@ def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias o
             stores = events.stores_frame(store, force_code=force_code)
     p = plan.patrol_plan(ev, stores, force_code=force_code, unit=unit, method=method, top=top, periods=mode,
                          period="week" if period == "next-week" else "month")
+    folder_existed = out.is_dir()
     result = briefing.plan_outputs(p, out, png=png)
-    if db is not None or source == "referrals":
-        try:
-            with open_store(db) as store:
-                store.audit("hotspots-plan", str(out), {"force_code": force_code, **{k: p.meta[k] for k in
-                            ("period_start", "period_end", "method", "unit")}})
-        except WorkbenchError:
-            pass
+    try:   # audited, or the plan's files are deleted and the verb fails (exit 2)
+        exports.audit_export(db, "hotspots-plan", out, {"source": source, "force_code": force_code,
+                             **{k: p.meta[k] for k in ("period_start", "period_end", "method", "unit")}},
+                             purpose, files=result["files"])
+    except WorkbenchError:
+        if not folder_existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    result["purpose"] = purpose
     if json_out:
         emit_json({"meta": p.meta, "outputs": result, "places": p.cells.drop(columns=["score"]).to_dict("records")})
         return
@@ -152,12 +160,15 @@ def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with t
             permutations: int = typer.Option(199, "--permutations", callback=at_least(19), help="Gi* permutations."),
             source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
             png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip), db: Optional[Path] = DbOption,
-            json_out: bool = JsonOption) -> None:
-    """National (or one force's) hot spot map: Getis-Ord Gi* with FDR on the last N weeks, offline HTML + PNG."""
+            purpose: Optional[str] = PurposeOption, json_out: bool = JsonOption) -> None:
+    """National (or one force's) hot spot map: Getis-Ord Gi* with FDR on the last N weeks, offline HTML + PNG (audited)."""
     import pandas as pd
 
+    from workbench import exports, maps
     from workbench.hotspots import briefing, cells, counts, gistar, plan
 
+    maps.check_map_output(out)
+    purpose = exports.check_purpose(purpose)
     u = cells.parse_unit(unit)
     force_code = _force(force)
     if source == "referrals" and u.label in ("h3:7", "h3:8", "h3:9", "lsoa"):
@@ -192,6 +203,10 @@ def map_cmd(out: Path = typer.Option(..., "--out", help="HTML file; a PNG with t
                 f"{len(hot):,} hot spot cells")
     result = briefing.hotspot_map(gi, u, out, title, subtitle, by_force, png=png)
     result.update({"hot_cells": int(len(hot)), "units": int(len(gi)), "forces_with_hot_spots": int(len(by_force))})
+    exports.audit_export(db, "hotspots-map", out, {"source": source, "force_code": force_code, "unit": u.label,
+                         "weeks": weeks, "hot_cells": result["hot_cells"]}, purpose,
+                         files=[result[k] for k in ("html", "png") if k in result])
+    result["purpose"] = purpose
     if json_out:
         emit_json(result)
         return

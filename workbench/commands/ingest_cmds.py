@@ -121,12 +121,17 @@ def q_show(quarantine_id: int = typer.Argument(...), db: Optional[Path] = DbOpti
 @quarantine_app.command("export")
 def q_export(out: Path = typer.Option(..., "--out", help="File to write (.csv, .xlsx or .jsonl)."),
              source: Optional[str] = typer.Option(None, "--source"), batch: Optional[int] = typer.Option(None, "--batch"),
+             purpose: Optional[str] = typer.Option(None, "--purpose",
+                                                   help="Why this export is made (optional; recorded in the audit log)."),
              db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
-    """Write open rows in the source's own layout plus a reasons column, to correct and re-submit."""
+    """Write open rows in the source's own layout plus a reasons column, to correct and re-submit (audited)."""
+    from workbench import exports
     from workbench.ingest import quarantine
 
+    exports.check_output(out, quarantine.EXPORT_SUFFIXES)     # before the store is opened
+    exports.check_purpose(purpose)
     with open_store(db) as store:
-        result = quarantine.export(store, out, source=source, batch_id=batch)
+        result = quarantine.export(store, out, source=source, batch_id=batch, purpose=purpose)
     emit_json(result) if json_out else say(
         f"wrote {result['rows']} quarantined rows of {result['source']} to {result['file']}")
 

@@ -5,7 +5,13 @@
 - `briefing_html` / `write_briefing`: a printable A4 briefing with the security marking at the top and
   bottom of every page, the period, date range, method and its measured backtest accuracy, the
   table of places, the stores in them and the day x hour profile; PDF by weasyprint, PNG of the
-  first page by headless chromium. Every text that reaches a page is HTML-escaped.
+  first page by headless chromium;
+- `plan_outputs`: the tables (plan, stores, profile, accuracy CSVs) through the shared formula-safe writer
+  workbench.exports, then the map and briefing; it returns every file written, for the audit.
+
+Pages are Jinja2 templates (workbench/templates/briefing.html.j2, map.html.j2) rendered with
+autoescaping by workbench.render: every text that reaches a page is escaped, nothing is assembled as
+HTML here.
 """
 from __future__ import annotations
 
@@ -15,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench import config, geography, maps
+from workbench import exports, geography, maps, render
 from workbench.errors import WorkbenchError
 from workbench.hotspots import cells
-from workbench.maps import esc
 
 A4_PX = (794, 1123)
 
@@ -38,8 +43,9 @@ def plan_map(plan, out: str | Path, png: bool = True) -> dict:
     props = []
     for uid, v in zip(polys["unit_id"], values):
         r = table.loc[uid]
-        props.append({"tooltip": f"<b>#{int(r['rank'])}</b> {esc(r['label'])}<br>expected {v:.1f}; last period "
-                                 f"{int(r['last_period'])}; stores {int(r['stores_n'])}",
+        props.append({"tooltip": render.tooltip(heading=f"#{int(r['rank'])}", text=r["label"],
+                                                lines=[f"expected {v:.1f}; last period {int(r['last_period'])}; "
+                                                       f"stores {int(r['stores_n'])}"]),
                       "colour": maps.colour_for(max(v, 0.01), breaks)})
     if len(polys):
         fm._add_polygons(polys, props, lambda f: {"fillColor": f["properties"]["colour"], "color": "#8c2d04",
@@ -48,7 +54,7 @@ def plan_map(plan, out: str | Path, png: bool = True) -> dict:
         _fit(fm, [[b[1] - 0.02, b[0] - 0.03], [b[3] + 0.02, b[2] + 0.03]])
     if len(plan.stores):
         fm.add_points(plan.stores.assign(label=plan.stores["name"].astype(str)), label="label", name="Stores")
-    fm.legend_html = _legend("Expected incidents next period", breaks)
+    fm.set_legend("Expected incidents next period", _legend_rows(breaks))
     fm.add_table("Patrol places (rank: expected)",
                  [(f"#{int(r.rank)} {r.label}", f"{r.expected:.1f}") for r in plan.cells.itertuples()])
     fm.notes.append(m["accuracy_short"])
@@ -74,7 +80,12 @@ def _save(fm, out, png: bool) -> dict:
     result = fm.save(out, png=False)
     if png:
         png_path = Path(out).with_suffix(".png")
-        screenshot(Path(out), png_path)
+        try:
+            screenshot(Path(out), png_path)
+        except BaseException:    # no half product: the map is written with its PNG or not at all
+            Path(out).unlink(missing_ok=True)
+            png_path.unlink(missing_ok=True)
+            raise
         result.update({"png": str(png_path), "png_bytes": png_path.stat().st_size})
     return result
 
@@ -99,13 +110,13 @@ def _breaks(values) -> list[float]:
     return sorted(set(float(np.round(q, 2)) for q in qs))
 
 
-def _legend(label: str, breaks: list[float]) -> str:
+def _legend_rows(breaks: list[float]) -> list[tuple[str, str]]:
     palette = maps.PALETTE[-len(breaks):] if breaks and len(breaks) < len(maps.PALETTE) else maps.PALETTE
     rows, lower = [], 0.0
     for bound, colour in zip(breaks, palette):
-        rows.append(f'<div><span class="wb-swatch" style="background:{colour}"></span>{lower:.2f} to {bound:.2f}</div>')
+        rows.append((colour, f"{lower:.2f} to {bound:.2f}"))
         lower = bound
-    return f'<div class="wb-legend-title">{esc(label)}</div>' + "".join(rows)
+    return rows
 
 
 def hotspot_map(gi: pd.DataFrame, unit: cells.Unit, out: str | Path, title: str, subtitle: str,
@@ -118,13 +129,11 @@ def hotspot_map(gi: pd.DataFrame, unit: cells.Unit, out: str | Path, title: str,
     if len(hot):
         polys = cells.unit_polygons(unit, hot["unit_id"]).merge(hot[["unit_id", "category", "value", "gi_z"]],
                                                                   on="unit_id")
-        props = [{"tooltip": f"{esc(r.category)}<br>incidents {int(r.value)}; Gi* z {r.gi_z:.1f}",
+        props = [{"tooltip": render.tooltip(lines=[r.category, f"incidents {int(r.value)}; Gi* z {r.gi_z:.1f}"]),
                   "colour": colours[r.category]} for r in polys.itertuples()]
         fm._add_polygons(polys, props, lambda f: {"fillColor": f["properties"]["colour"], "color": "#67001f",
                                                   "weight": 0.5, "fillOpacity": 0.85}, "Hot spots", "hot-cell")
-    fm.legend_html = ('<div class="wb-legend-title">Getis-Ord Gi* (FDR)</div>'
-                      + "".join(f'<div><span class="wb-swatch" style="background:{c}"></span>{esc(k)}</div>'
-                                for k, c in colours.items()))
+    fm.set_legend("Getis-Ord Gi* (FDR)", [(c, k) for k, c in colours.items()])
     if force_counts is not None and len(force_counts):
         fm.add_table("Hot spot cells by force", [(r.force_name, f"{int(r.hot_cells):,}")
                                                  for r in force_counts.itertuples()])
@@ -132,96 +141,42 @@ def hotspot_map(gi: pd.DataFrame, unit: cells.Unit, out: str | Path, title: str,
 
 
 # -- briefing -----------------------------------------------------------------------------------------
-def _table(frame: pd.DataFrame, columns: dict[str, str], fmt: dict | None = None) -> str:
+def _rows(frame: pd.DataFrame, columns: dict[str, str], fmt: dict | None = None) -> dict:
+    """{"columns": labels, "rows": display values} for a data table of the briefing template."""
     fmt = fmt or {}
-    head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
-    rows = []
-    for r in frame.itertuples(index=False):
-        cells_html = []
-        for col in columns:
-            v = getattr(r, col)
-            cells_html.append(f"<td>{esc(fmt[col](v) if col in fmt else v)}</td>")
-        rows.append("<tr>" + "".join(cells_html) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    rows = [[fmt[c](getattr(r, c)) if c in fmt else getattr(r, c) for c in columns]
+            for r in frame.itertuples(index=False)]
+    return {"columns": list(columns.values()), "rows": rows}
 
 
-def _profile_html(profile: pd.DataFrame) -> str:
+def _profile(profile: pd.DataFrame) -> dict:
     peak = max(float(profile.to_numpy().max()), 1.0)
-    head = "<th></th>" + "".join(f"<th>{h:02d}</th>" for h in profile.columns)
-    rows = []
-    for day, row in profile.iterrows():
-        tds = "".join(f'<td style="background: rgba(217,72,1,{v / peak:.2f})">{int(v) if v else ""}</td>'
-                      for v in row.to_numpy())
-        rows.append(f"<tr><th>{esc(day)}</th>{tds}</tr>")
-    note = f'<p class="note">{esc(profile.attrs["note"])}</p>' if profile.attrs.get("note") else ""
-    return f'<table class="profile"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{note}'
+    rows = [(day, [(v / peak, int(v) if v else "") for v in row.to_numpy()]) for day, row in profile.iterrows()]
+    return {"hours": [int(h) for h in profile.columns], "rows": rows, "note": profile.attrs.get("note") or ""}
 
 
 def briefing_html(plan, map_png: str | Path | None = None) -> str:
+    """The briefing page: templates/briefing.html.j2 on the marked base page; every value escaped."""
     m = plan.meta
-    marking = esc(config.security_marking())
     image = ""
     if map_png and Path(map_png).exists():
-        data = base64.b64encode(Path(map_png).read_bytes()).decode()
-        image = f'<img class="map" alt="map of the patrol places" src="data:image/png;base64,{data}">'
+        image = base64.b64encode(Path(map_png).read_bytes()).decode()
     acc = plan.accuracy
     acc_rows = acc.assign(cov=acc["coverage"].map(lambda c: f"{c:.0%}"))
-    places = _table(plan.cells, {"rank": "#", "label": "Place", "expected": "Expected", "last_period": "Last period",
-                                 "stores_n": "Stores", "stores": "Stores inside"},
-                    {"expected": lambda v: f"{v:.1f}", "last_period": lambda v: f"{int(v)}",
-                     "stores": lambda v: (v[:160] + "...") if len(str(v)) > 160 else v})
-    stores = _table(plan.stores, {"rank": "Place #", "store_id": "Store", "name": "Name", "town": "Town"}) \
-        if len(plan.stores) and "town" in plan.stores else "<p>No stores recorded in these places.</p>"
-    accuracy = _table(acc_rows, {"method": "Method", "cov": "Area flagged", "hit_rate": "Hit rate", "pai": "PAI",
-                                 "pei_star": "PEI*"},
-                      {"hit_rate": lambda v: f"{v:.0%}", "pai": lambda v: f"{v:.1f}", "pei_star": lambda v: f"{v:.2f}"})
+    places = _rows(plan.cells, {"rank": "#", "label": "Place", "expected": "Expected", "last_period": "Last period",
+                                "stores_n": "Stores", "stores": "Stores inside"},
+                   {"expected": lambda v: f"{v:.1f}", "last_period": lambda v: f"{int(v)}",
+                    "stores": lambda v: (v[:160] + "...") if len(str(v)) > 160 else v})
+    stores = _rows(plan.stores, {"rank": "Place #", "store_id": "Store", "name": "Name", "town": "Town"}) \
+        if len(plan.stores) and "town" in plan.stores else None
+    accuracy = _rows(acc_rows, {"method": "Method", "cov": "Area flagged", "hit_rate": "Hit rate", "pai": "PAI",
+                                "pei_star": "PEI*"},
+                     {"hit_rate": lambda v: f"{v:.0%}", "pai": lambda v: f"{v:.1f}", "pei_star": lambda v: f"{v:.2f}"})
     period_note = ("the 7 days after the latest incident in the data" if m["period"] == "week"
-                   else f"the {esc(m['period'])} after the latest data")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Patrol briefing: {esc(m['force_name'])}</title>
-<style>
-  @page {{ size: A4; margin: 22mm 14mm 22mm 14mm; }}
-  body {{ font: 10pt/1.35 "DejaVu Sans", sans-serif; color: #111; margin: 0; }}
-  .marking {{ position: fixed; left: 0; right: 0; text-align: center; font-weight: bold; letter-spacing: 0.1em;
-             color: #fff; background: #b00020; padding: 2px 0; }}
-  .marking.top {{ top: -16mm; }} .marking.bottom {{ bottom: -16mm; }}
-  @media screen {{ body {{ margin: 40px 30px; }} .marking.top {{ top: 0; }} .marking.bottom {{ bottom: 0; }} }}
-  h1 {{ font-size: 16pt; margin: 0 0 4px; }} h2 {{ font-size: 12pt; margin: 14px 0 4px; }}
-  .facts td {{ padding: 1px 8px 1px 0; vertical-align: top; }} .facts td:first-child {{ font-weight: bold; }}
-  table {{ border-collapse: collapse; width: 100%; }}
-  thead th {{ text-align: left; border-bottom: 1px solid #333; font-size: 9pt; }}
-  tbody td {{ border-bottom: 1px solid #ddd; font-size: 9pt; padding: 1px 4px; }}
-  .profile td, .profile th {{ font-size: 7pt; text-align: center; padding: 1px; border: 1px solid #eee; }}
-  img.map {{ width: 100%; max-height: 120mm; object-fit: contain; border: 1px solid #999; }}
-  .accuracy {{ background: #f4f4f4; padding: 6px; border-left: 4px solid #d94801; }}
-  .note {{ color: #444; font-size: 8pt; }}
-</style></head>
-<body>
-<div class="marking top" id="marking-top">{marking}</div>
-<div class="marking bottom" id="marking-bottom">{marking}</div>
-<h1>Patrol briefing: {esc(m['force_name'])}</h1>
-<table class="facts">
-<tr><td>Period planned</td><td>{esc(m['period_start'])} to {esc(m['period_end'])} ({period_note})</td></tr>
-<tr><td>Data used</td><td>{m['events']:,} incidents from {esc(m['data_from'])} to {esc(m['data_to'])}</td></tr>
-<tr><td>Method</td><td>{esc(m['method'])}: {esc(m['method_description'])}; units {esc(m['unit'])}</td></tr>
-<tr><td>Places</td><td>top {m['cells_planned']} places, {m['planned_area_share']:.1%} of the {m['area_km2']:,} km&sup2; area,
- expected {m['expected_in_plan']:.1f} of {m['expected_total']:.1f} incidents</td></tr>
-</table>
-<p class="accuracy"><b>How far to trust this map.</b> {esc(m['accuracy'])}</p>
-{image}
-<h2>Places to patrol</h2>
-{places}
-<h2>When: day of week x hour of day (incidents in these places since {esc(m['profile_from'])})</h2>
-{_profile_html(plan.profile)}
-<h2>Stores in these places</h2>
-{stores}
-<h2>Measured accuracy (rolling-origin backtest)</h2>
-{accuracy}
-<p class="note">Hit rate: share of next period's crime inside the flagged area. PAI: hit rate divided by the share of
-area flagged. PEI*: crime captured divided by the most the same number of places could have captured.
-{esc(geography.ATTRIBUTION)}</p>
-</body></html>
-"""
+                   else f"the {m['period']} after the latest data")
+    return render.render("briefing.html.j2", title=f"Patrol briefing: {m['force_name']}", meta=m,
+                         period_note=period_note, map_png_base64=image, places=places, stores=stores,
+                         accuracy=accuracy, profile=_profile(plan.profile), attribution=geography.ATTRIBUTION)
 
 
 def write_briefing(plan, out_dir: str | Path, png: bool = True, map_png: str | Path | None = None) -> dict:
@@ -257,18 +212,33 @@ def page_texts(pdf_document) -> list[str]:
     return [" ".join(walk(p._page_box, [])) for p in pdf_document.pages]
 
 
+PLAN_TABLES = ("plan.csv", "stores.csv", "profile.csv", "accuracy.csv")
+
+
 def plan_outputs(plan, out_dir: str | Path, png: bool = True) -> dict:
-    """Everything a planner gets: plan.csv, stores.csv, profile.csv, map.html/.png, briefing.html/.pdf/.png."""
-    out_dir = Path(out_dir)
+    """Everything a planner gets: plan.csv, stores.csv, profile.csv, accuracy.csv (formula-safe, through
+    workbench.exports), map.html/.png, briefing.html/.pdf/.png. `result["files"]` lists every file written;
+    if a step fails, the files written so far and those of the failed step are deleted."""
+    out_dir = exports.check_folder(out_dir)
+    written: list[str] = []
+    step: list[Path] = []
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WorkbenchError(f"{out_dir}: cannot create output directory: {exc.strerror}") from None
-    plan.cells.to_csv(out_dir / "plan.csv", index=False)
-    plan.stores.to_csv(out_dir / "stores.csv", index=False)
-    plan.profile.to_csv(out_dir / "profile.csv")
-    plan.accuracy.to_csv(out_dir / "accuracy.csv", index=False)
-    result = {"plan_csv": str(out_dir / "plan.csv")}
-    result.update({f"map_{k}": v for k, v in plan_map(plan, out_dir / "map.html", png=png).items()})
-    result.update(write_briefing(plan, out_dir, png=png, map_png=out_dir / "map.png"))
+        tables = {"plan.csv": plan.cells, "stores.csv": plan.stores,
+                  "profile.csv": plan.profile.reset_index(), "accuracy.csv": plan.accuracy}
+        for name, frame in tables.items():
+            step = [out_dir / name]
+            written.append(exports.write_table(frame, out_dir / name)["file"])
+        step = [out_dir / "map.html", out_dir / "map.png"]
+        result = {"plan_csv": str(out_dir / "plan.csv")}
+        result.update({f"map_{k}": v for k, v in plan_map(plan, out_dir / "map.html", png=png).items()})
+        written += [result[k] for k in ("map_html", "map_png") if k in result]
+        step = [out_dir / "briefing.html", out_dir / "briefing.pdf", out_dir / "briefing.png"]
+        # the map image of this plan only (never an older plan's map.png left in the folder)
+        briefing = write_briefing(plan, out_dir, png=png, map_png=result.get("map_png"))
+        result.update(briefing)
+        written += [briefing[k] for k in ("briefing_html", "pdf", "png") if k in briefing]
+    except BaseException:
+        exports.discard(written + step)
+        raise
+    result["files"] = written
     return result

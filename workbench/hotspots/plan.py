@@ -64,7 +64,7 @@ def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_
         in_cells = in_cells.sort_values(["rank", "store_id"]).reset_index(drop=True)
     names = in_cells.groupby("unit_id")["name"].apply(lambda s: "; ".join(map(str, s))) if len(in_cells) else pd.Series(dtype=object)
     chosen["stores_n"] = chosen["unit_id"].map(in_cells.groupby("unit_id").size()).fillna(0).astype(int)
-    chosen["stores"] = chosen["unit_id"].map(names).fillna("")
+    chosen["stores"] = [str(names.get(u, "")) for u in chosen["unit_id"]]
 
     recent_start = cm.periods[max(0, len(cm.periods) - profile_periods)]
     recent = cm.events[(cm.events["unit_id"].isin(chosen["unit_id"])) & (cm.events["period_start"] >= recent_start)]

@@ -7,32 +7,17 @@ or by referral reference for a re-submission that drops the extra columns.
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pandas as pd
 
+from workbench import exports
 from workbench.errors import WorkbenchError
-from workbench.ingest.mapping import load_mapping
+from workbench.ingest.mapping import Mapping, load_mapping
 from workbench.store import Store
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Make a cell safe to open in a spreadsheet: text starting like a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+EXPORT_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl", ".ndjson")
 
 
 def list_entries(store: Store, source: str | None = None, status: str | None = "open",
@@ -55,9 +40,13 @@ def show(store: Store, quarantine_id: int) -> dict:
     return row
 
 
-def export(store: Store, out: str | Path, source: str | None = None, batch_id: int | None = None) -> dict:
-    """Write open (and previously exported, unresolved) rows of one source for correction."""
-    out = Path(out)
+def export(store: Store, out: str | Path, source: str | None = None, batch_id: int | None = None,
+           purpose: str | None = None) -> dict:
+    """Write open (and previously exported, unresolved) rows of one source for correction, through the
+    formula-safe writer (workbench.exports); mark them exported and audit the file in one transaction.
+    The file is deleted again if that transaction fails (an export is audited or does not exist)."""
+    out = exports.check_output(out, EXPORT_SUFFIXES)
+    purpose = exports.check_purpose(purpose)
     entries = store.query("ingest_quarantine_export", source=source, batch_id=batch_id)
     if entries.empty:
         raise WorkbenchError("no open quarantine entries" + (f" for source {source}" if source else ""))
@@ -65,7 +54,7 @@ def export(store: Store, out: str | Path, source: str | None = None, batch_id: i
     if len(sources) > 1:
         raise WorkbenchError(f"open quarantine entries come from several sources ({', '.join(sources)}); "
                              "pass --source NAME")
-    mapping = load_mapping(sources[0])
+    mapping = _mapping_for(store, sources[0], batch_id)
     records = []
     for item in entries.itertuples():
         raw = json.loads(item.raw)
@@ -73,52 +62,69 @@ def export(store: Store, out: str | Path, source: str | None = None, batch_id: i
         text = "; ".join(f"{r['rule']}: {r['message']}" + (f" [{r['field']} = {r['value']}]" if r.get('value') else "")
                          for r in reasons)
         records.append((item.quarantine_id, raw, text))
-    headers = list(mapping.columns)
+    # the source's own layout: the mapping's columns, then any other column the rows had (for a mapping
+    # that cannot be loaded any more, the rows' own columns in the order first seen)
+    headers = list(mapping.columns) if mapping is not None else []
     for _, raw, _ in records:
         if isinstance(raw, dict):
             for key in raw:
-                if key not in headers and key not in ("_quarantine_id", "_reasons"):
+                if key not in headers and key not in ("_quarantine_id", "_reasons", "_line"):
                     headers.append(key)
-    suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if suffix in (".jsonl", ".json"):
-        with open(out, "w", encoding="utf-8") as fh:
-            for qid, raw, text in records:
-                obj = dict(raw) if isinstance(raw, dict) else {"_line": raw}
-                obj.update({"_reasons": text, "_quarantine_id": qid})
-                fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    elif suffix == ".xlsx":
-        import openpyxl
-
-        wb = openpyxl.Workbook(write_only=True)
-        ws = wb.create_sheet("quarantine")
-        ws.append(headers + ["_reasons", "_quarantine_id"])
-        for qid, raw, text in records:
-            values = [neutralise(_cell(raw, h, i == 0)) for i, h in enumerate(headers)]
-            ws.append(values + [neutralise(text), qid])
-        wb.save(out)
+    if not headers:
+        headers = ["_line"]
+    if exports.format_of(out) == "jsonl":
+        rows = [{**(raw if isinstance(raw, dict) else {"_line": raw}), "_reasons": text, "_quarantine_id": qid}
+                for qid, raw, text in records]
+        written = exports.write_table(rows, out, sheet="quarantine")
     else:
-        delimiter = mapping.delimiter or ","
-        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh, delimiter=delimiter)
-            writer.writerow(headers + ["_reasons", "_quarantine_id"])
-            for qid, raw, text in records:
-                writer.writerow([neutralise(_cell(raw, h, i == 0)) for i, h in enumerate(headers)] + [neutralise(text), qid])
+        rows = [[_cell(raw, h, i == 0) for i, h in enumerate(headers)] + [text, qid] for qid, raw, text in records]
+        delimiter = (mapping.delimiter if mapping is not None else None) or None
+        written = exports.write_table(rows, out, columns=headers + ["_reasons", "_quarantine_id"],
+                                      delimiter=delimiter, sheet="quarantine")
     ids = [r[0] for r in records]
-    from workbench.ingest.readers import file_sha256
-
-    sha, size = file_sha256(out)
-    store.con.execute("BEGIN TRANSACTION")
+    details = {"source": sources[0], "rows": len(ids), "batch_id": batch_id, "format": written["format"],
+               "mapping": "loaded" if mapping is not None else "not loadable: the rows' own columns",
+               "quarantine_ids": ids[:1000]}
     try:
-        store.con.execute("UPDATE quarantine SET status = 'exported' WHERE status = 'open' AND "
-                          "list_contains($ids, quarantine_id)", {"ids": ids})
-        store.audit("quarantine-export", str(out), {"source": sources[0], "rows": len(ids), "batch_id": batch_id,
-                                                    "sha256": sha, "bytes": size, "quarantine_ids": ids[:1000]})
-        store.con.execute("COMMIT")
-    except Exception:
-        store.con.execute("ROLLBACK")
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            store.con.execute("UPDATE quarantine SET status = 'exported' WHERE status = 'open' AND "
+                              "list_contains($ids, quarantine_id)", {"ids": ids})
+            exports.audit_export(store, "quarantine-export", out, details, purpose)
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+    except WorkbenchError:
+        exports.discard([out])
         raise
-    return {"file": str(out), "source": sources[0], "rows": len(ids), "sha256": sha}
+    except Exception as exc:
+        exports.discard([out])
+        raise WorkbenchError(f"{out}: not written: the export could not be recorded "
+                             f"({str(exc).splitlines()[0]})") from None
+    return {"file": str(out), "source": sources[0], "rows": len(ids), "sha256": written["sha256"],
+            "bytes": written["bytes"], "format": written["format"], "purpose": purpose,
+            "headers_from": "mapping" if mapping is not None else "rows"}
+
+
+def _mapping_for(store: Store, source_name: str, batch_id: int | None = None) -> Mapping | None:
+    """The mapping the rows were quarantined under: the one stored with their newest batch (which also
+    covers a mapping given by path, even after its file has moved or changed), else the shipped mapping
+    of that name; None when neither can be had (the export then uses the rows' own columns)."""
+    from workbench.ingest.mapping import mapping_from_batch
+
+    stored = store.query("ingest_quarantine_export_mapping", source=source_name, batch_id=batch_id)
+    for row in stored.itertuples():   # batches from before migration 0006 have no stored mapping
+        try:
+            mapping = mapping_from_batch(row.mapping_path or f"{source_name}.yaml", row.mapping_yaml)
+        except WorkbenchError:
+            continue
+        if mapping.name == source_name:
+            return mapping
+    try:
+        return load_mapping(source_name)
+    except WorkbenchError:
+        return None
 
 
 def _cell(raw, header: str, first: bool = False):
