@@ -6,7 +6,9 @@ version and the source's versions of that reference are re-ordered by received t
 current and each earlier one pointing at its successor (superseded_by). Incidents are deduplicated
 against the store by (normalised crime number, force), else same store within 60 minutes with a
 matching value or offender count; every referral that mentions an incident is kept in
-referral_incidents (provenance).
+referral_incidents (provenance). A crime-number match at another store, or further apart in time than
+ingest.crime_number_merge_max_days, is not merged: it is kept as its own incident, flagged MERGE_SUSPECT
+with the evidence and marked for review (incidents.review_reason).
 """
 from __future__ import annotations
 
@@ -210,14 +212,24 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     else:
         select = ", ".join(f"{v} AS {k}" for k, v in si_cols.items())
         con.execute(f"CREATE OR REPLACE TEMP TABLE si AS SELECT ikey, {select} FROM arow")
-    # dedup: 1) crime number + force against the store
+    # dedup: 1) crime number + force against the store, unless the match looks wrong (MERGE_SUSPECT): the stored
+    # incident is at another store, or further apart in time than ingest.crime_number_merge_max_days
+    merge = {"merge_s": merge_window_seconds()}
+    con.execute(f"""
+      CREATE OR REPLACE TEMP TABLE si_cand AS
+      SELECT a.ikey, b.incident_id, {_SUSPECT_SQL} AS suspect FROM si a
+      JOIN incidents b ON b.crime_number_norm = a.crime_number_norm AND b.force_code = a.force_code
+    """, merge)
     con.execute("""
       CREATE OR REPLACE TEMP TABLE si_match AS
-      SELECT si.ikey, min(i.incident_id) AS incident_id, 'crime' AS how FROM si
-      JOIN incidents i ON i.crime_number_norm = si.crime_number_norm AND i.force_code = si.force_code
-      GROUP BY si.ikey
+      SELECT ikey, min(incident_id) AS incident_id, 'crime' AS how FROM si_cand WHERE NOT suspect GROUP BY ikey
     """)
-    # 2) same store, within the window, matching value or offender count
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_sus AS
+      SELECT ikey, min(incident_id) AS other_id FROM si_cand
+      WHERE ikey NOT IN (SELECT ikey FROM si_match) GROUP BY ikey
+    """)
+    # 2) same store, within the window, matching value or offender count (not for a suspect: it stays apart)
     window = int(config.get("ingest.dedup_window_minutes", 60))
     con.execute(f"""
       INSERT INTO si_match
@@ -225,25 +237,40 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       FROM si JOIN incidents i ON i.store_id = si.store_id
         AND i.occurred_at BETWEEN si.occurred_at - INTERVAL {window} MINUTE AND si.occurred_at + INTERVAL {window} MINUTE
         AND (i.value_gbp = si.value_gbp OR i.offenders_count = si.offenders_count)
-      WHERE si.ikey NOT IN (SELECT ikey FROM si_match) AND si.store_id IS NOT NULL
+      WHERE si.ikey NOT IN (SELECT ikey FROM si_match) AND si.ikey NOT IN (SELECT ikey FROM si_sus)
+        AND si.store_id IS NOT NULL
       GROUP BY si.ikey
     """)
-    # 3) new incidents: one per crime key (or per staged incident without one) in this batch
+    # 3) new incidents: one per crime key (or per staged incident without one) in this batch; a staged incident
+    # whose store or date disagrees with the first one of its crime key in the batch stays apart (MERGE_SUSPECT)
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_free AS
+      SELECT ikey, CASE WHEN crime_number_norm IS NOT NULL AND force_code IS NOT NULL
+                        THEN crime_number_norm || '|' || force_code END AS ck
+      FROM si WHERE ikey NOT IN (SELECT ikey FROM si_match)
+    """)
+    con.execute(f"""
+      CREATE OR REPLACE TEMP TABLE si_bsus AS
+      SELECT f.ikey, r.rep FROM si_free f
+      JOIN (SELECT ck, min(ikey) AS rep FROM si_free WHERE ck IS NOT NULL GROUP BY ck) r ON r.ck = f.ck
+      JOIN si a ON a.ikey = f.ikey JOIN si b ON b.ikey = r.rep
+      WHERE f.ikey <> r.rep AND {_SUSPECT_SQL}
+    """, merge)
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_dkey AS
+      SELECT ikey, CASE WHEN ck IS NULL OR ikey IN (SELECT ikey FROM si_bsus) THEN 'row:' || ikey ELSE ck END AS dkey
+      FROM si_free
+    """)
     con.execute("""
       CREATE OR REPLACE TEMP TABLE si_new AS
-      SELECT dkey, min(ikey) AS rep, nextval('incident_id_seq') AS incident_id FROM (
-        SELECT ikey, CASE WHEN crime_number_norm IS NOT NULL AND force_code IS NOT NULL
-                          THEN crime_number_norm || '|' || force_code ELSE 'row:' || ikey END AS dkey
-        FROM si WHERE ikey NOT IN (SELECT ikey FROM si_match)) GROUP BY dkey
+      SELECT dkey, min(ikey) AS rep, nextval('incident_id_seq') AS incident_id FROM si_dkey GROUP BY dkey
     """)
     con.execute("""
       CREATE OR REPLACE TEMP TABLE si_map AS
       SELECT m.ikey, m.incident_id, m.how FROM si_match m
       UNION ALL
-      SELECT si.ikey, n.incident_id, CASE WHEN n.rep = si.ikey THEN 'new' ELSE 'batch' END
-      FROM si JOIN si_new n ON n.dkey = CASE WHEN si.crime_number_norm IS NOT NULL AND si.force_code IS NOT NULL
-                    THEN si.crime_number_norm || '|' || si.force_code ELSE 'row:' || si.ikey END
-      WHERE si.ikey NOT IN (SELECT ikey FROM si_match)
+      SELECT d.ikey, n.incident_id, CASE WHEN n.rep = d.ikey THEN 'new' ELSE 'batch' END
+      FROM si_dkey d JOIN si_new n ON n.dkey = d.dkey
     """)
     con.execute("""
       INSERT INTO incidents (incident_id, crime_number, crime_number_norm, force_code, store_id, occurred_at,
@@ -309,6 +336,7 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       FROM si JOIN si_map m ON m.ikey = si.ikey AND m.how = 'store_time' JOIN incidents i ON i.incident_id = m.incident_id
       WHERE i.crime_number_norm IS DISTINCT FROM si.crime_number_norm
     """)
+    merge_suspects = _flag_merge_suspects(con)
     # validation flags: row warnings and mention warnings, with the referral and incident they belong to
     con.execute("""
       INSERT INTO validation_flags (flag_id, batch_id, referral_id, incident_id, row_number, rule_code, severity,
@@ -332,7 +360,56 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
         AND source_ref IN (SELECT ref FROM gid)""", {"src": mapping.name}).fetchone()[0]
     return {"referrals_new": stats[0], "referrals_revised": stats[1], "referrals_unchanged": stats[2],
             "referral_versions_superseded": superseded,
-            "incidents_new": stats[3], "duplicates_merged": stats[4]}
+            "incidents_new": stats[3], "duplicates_merged": stats[4], "merge_suspects": merge_suspects}
+
+
+# a crime-number match that looks wrong (staged incident a, other incident b): another store, or too far apart
+_SUSPECT_SQL = ("((a.store_id IS NOT NULL AND b.store_id IS NOT NULL AND a.store_id <> b.store_id) OR "
+                "(a.occurred_at IS NOT NULL AND b.occurred_at IS NOT NULL AND "
+                "abs(epoch(a.occurred_at) - epoch(b.occurred_at)) > $merge_s))")
+
+
+def merge_window_seconds() -> float:
+    """ingest.crime_number_merge_max_days as seconds: the most two reports of one crime number may differ in time."""
+    days = config.get("ingest.crime_number_merge_max_days", 30)
+    try:
+        days = float(days)
+    except (TypeError, ValueError):
+        days = -1.0
+    if not days >= 0:
+        from workbench.errors import ConfigError
+
+        raise ConfigError(f"ingest.crime_number_merge_max_days must be a number of days, 0 or more (got {days!r})")
+    return days * 86400.0
+
+
+def _flag_merge_suspects(con) -> int:
+    """MERGE_SUSPECT: staged incidents kept apart although their crime number matched (against the store or the
+    first of the batch), flagged with the evidence and marked for review on the incident; returns how many."""
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE si_review AS
+      WITH r AS (
+        SELECT s.ikey, s.other_id, o.store_id AS other_store, o.occurred_at AS other_at FROM si_sus s
+        JOIN incidents o ON o.incident_id = s.other_id
+        UNION ALL
+        SELECT b.ikey, mr.incident_id, rep.store_id, rep.occurred_at FROM si_bsus b
+        JOIN si_map mr ON mr.ikey = b.rep JOIN si rep ON rep.ikey = b.rep)
+      SELECT r.ikey, m.incident_id,
+             'crime number ' || coalesce(si.crime_number, si.crime_number_norm) || ' (force ' || si.force_code
+             || ') is on incident ' || r.other_id || ' at store ' || coalesce(r.other_store, 'unknown') || ' on '
+             || coalesce(strftime(r.other_at, '%Y-%m-%d %H:%M'), 'an unknown date') || '; this report: store '
+             || coalesce(si.store_id, 'unknown') || ' on '
+             || coalesce(strftime(si.occurred_at, '%Y-%m-%d %H:%M'), 'an unknown date')
+             || '; not merged, kept as incident ' || m.incident_id AS evidence
+      FROM r JOIN si ON si.ikey = r.ikey JOIN si_map m ON m.ikey = r.ikey
+    """)
+    con.execute("INSERT INTO mflags SELECT ikey, 'MERGE_SUSPECT', 'crime_number', evidence FROM si_review")
+    con.execute("""
+      UPDATE incidents SET review_reason = 'MERGE_SUSPECT: ' || x.evidence
+      FROM (SELECT incident_id, min(evidence) AS evidence FROM si_review GROUP BY incident_id) x
+      WHERE incidents.incident_id = x.incident_id
+    """)
+    return con.execute("SELECT count(*) FROM si_review").fetchone()[0]
 
 
 def _incident_key_sql(mapping: Mapping, referral: str) -> str:

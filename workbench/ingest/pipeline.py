@@ -332,7 +332,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
 
 _TEMP_TABLES = ("vq_out", "qrows", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "lmatch", "vq",
                 "rules_t", "grp", "gid", "rowref", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
-                "vm", "mflags", "tmap")
+                "vm", "mflags", "tmap", "si_cand", "si_sus", "si_free", "si_bsus", "si_dkey", "si_review")
 
 
 def _drop_temp(con) -> None:

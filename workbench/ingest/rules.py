@@ -74,7 +74,12 @@ _RULES = [
          "entries)"),
     Rule("CRIME_NUMBER_DIFFERS", "warning", "merged with an incident at the same store and time that carries a "
                                             "different crime number"),
+    Rule("MERGE_SUSPECT", "warning", "the crime number matches another incident of the same force, but at another "
+         "store or further apart in time than ingest.crime_number_merge_max_days; not merged: kept as its own "
+         "incident and marked for review"),
 ]
+# decided while loading (against the store), after quarantine: always warnings, whatever the configuration says
+LOAD_TIME_RULES = ("CRIME_NUMBER_DIFFERS", "MERGE_SUSPECT")
 _BY_CODE = {r.code: r for r in _RULES}
 
 
@@ -83,7 +88,7 @@ def rules() -> dict[str, Rule]:
     overrides = config.get("ingest.rule_severity", {}) or {}
     out = {}
     for code, rule in _BY_CODE.items():
-        severity = overrides.get(code, rule.severity)
+        severity = rule.severity if code in LOAD_TIME_RULES else overrides.get(code, rule.severity)
         out[code] = Rule(code, severity if severity in ("error", "warning") else rule.severity, rule.message)
     return out
 
