@@ -231,3 +231,37 @@ def test_plain_text_with_quotes_and_semicolons_is_accepted(tmp_path):
     mapping = load_mapping(str(path))
     assert mapping.defaults["handling_conditions"] == "O'Neill's; Leeds \u2019quoted\u2019"
     assert mapping.defaults["address"] == "$p1"
+
+
+HOSTILE_KEYS = {"notes": "notes\\", "crimeNumber": "crime \"Number\" '; DROP TABLE referrals; --",
+                "ref": "$p1 ref", "storeCode": "store\\\"Code"}
+
+
+def test_hostile_json_keys_in_a_mapping_by_path_are_read_literally(tmp_path, seeded_db):
+    """JSON sources address their keys by a JSON path: any key text (quotes, backslashes, $p1) is one key."""
+    import json
+
+    from workbench.ingest import ingest_file
+    from workbench.store import open_store
+
+    glow = Path(__file__).resolve().parent.parent / "workbench" / "sources" / "retailer_glow.yaml"
+    data = yaml.safe_load(glow.read_text(encoding="utf-8"))
+    data.update(name="retailer_glowish", file_patterns=[])
+    data["columns"] = {HOSTILE_KEYS.get(k, k): v for k, v in data["columns"].items()}
+    mapping = tmp_path / "retailer_glowish.yaml"
+    mapping.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    record = json.loads((Path(__file__).resolve().parent / "bad_inputs" / "truncated.jsonl").read_text(
+        encoding="utf-8").splitlines()[0])
+    record = {HOSTILE_KEYS.get(k, k): v for k, v in record.items()}
+    src = tmp_path / "glowish.jsonl"
+    src.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    before = _snapshot(seeded_db)
+    with open_store(seeded_db) as store:
+        report = ingest_file(store, src, source=str(mapping))
+        assert report["rows_accepted"] == 1 and report["missing_columns"] == []
+        row = store.con.execute("SELECT r.source_ref, i.crime_number, i.narrative, i.store_id FROM referrals r "
+                                "JOIN referral_incidents USING (referral_id) JOIN incidents i USING (incident_id)"
+                                ).fetchone()
+    assert row[:3] == ("GLW-T-1", "13/60001/25", "took perfume")  # (GLW stores are not in the fixture directory)
+    after = _snapshot(seeded_db)
+    assert after["tables"] == before["tables"] and set(before["audit"]) <= set(after["audit"])

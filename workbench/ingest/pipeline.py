@@ -187,7 +187,7 @@ def _resolve_quarantine(con, mapping: Mapping, batch_id: int, has_qid: bool) -> 
         con.execute("""UPDATE quarantine SET status = 'resolved', resolved_batch_id = $b
             WHERE status <> 'resolved' AND source_name = $s AND batch_id <> $b
               AND json_extract_string(raw, $k) IN (SELECT referral_ref FROM acc WHERE referral_ref IS NOT NULL)""",
-                    {"b": batch_id, "s": mapping.name, "k": '$."' + header.replace('"', '\\"') + '"'})
+                    {"b": batch_id, "s": mapping.name, "k": validate.json_key_path(header)})
     after = con.execute("SELECT count(*) FROM quarantine WHERE status <> 'resolved'").fetchone()[0]
     return before - after
 

@@ -64,6 +64,11 @@ class Params:
         return {k: v for k, v in self.values.items() if k in used}
 
 
+def json_key_path(key: str, suffix: str = "") -> str:
+    """A JSON path naming one top-level key of any text (backslashes and quotes escaped), for a bound parameter."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' + suffix
+
+
 def _fields(mapping: Mapping) -> tuple[str, ...]:
     return FIELDS_BY_KIND[mapping.kind]
 
@@ -76,11 +81,11 @@ def stage(con, mapping: Mapping, read: ReadResult) -> StageInfo:
     if read.is_json:
         present = {_norm_header(k) for k in read.headers}
         for header, target in mapping.columns.items():
-            key = p.add('$."' + header.replace('"', '\\"') + '"')
+            key = p.add(json_key_path(header))
             if target in NESTED_FIELDS:
                 exprs[target] = f"nullif(json_extract(_json, {key})::VARCHAR, 'null')"
             else:
-                arr = p.add('$."' + header.replace('"', '\\"') + '"[*]')
+                arr = p.add(json_key_path(header, "[*]"))
                 sep = p.add(mapping.multi_sep)
                 exprs[target] = (f"nullif(trim(CASE WHEN json_type(_json, {key}) = 'ARRAY' THEN "
                                  f"array_to_string(json_extract_string(_json, {arr}), {sep}) "
