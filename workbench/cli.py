@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "workbench.commands.geo_cmds",
     "workbench.commands.ingest_cmds",
     "workbench.commands.hotspots_cmds",
+    "workbench.commands.audit_cmds",
 )
 
 app = typer.Typer(

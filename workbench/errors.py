@@ -11,3 +11,7 @@ class StoreError(WorkbenchError):
 
 class ConfigError(WorkbenchError):
     """A configuration file is missing or malformed."""
+
+
+class DamagedStoreError(StoreError):
+    """The database file is damaged (truncated, bytes changed): "database X is damaged: ..."."""
