@@ -326,15 +326,17 @@ def test_hotspots_plan_is_audited_file_by_file(init_db, tmp_path, capsys):
     assert details["bytes"] == sum(f["bytes"] for f in files.values())
 
 
-def test_export_with_a_read_only_store_is_deleted_and_fails(init_db, tmp_path):
+def test_export_from_a_read_only_store_is_audited_through_a_brief_write(init_db, tmp_path):
     from workbench.store import open_store
 
+    db = fresh_copy(init_db, tmp_path, "ro")
     product = tmp_path / "p.csv"
     exports.write_table([{"a": 1}], product)
-    with open_store(init_db, read_only=True) as store:
-        with pytest.raises(WorkbenchError, match="must either be audited or not exist"):
-            exports.audit_export(store, "export", product)
-    assert not product.exists()
+    with open_store(db, read_only=True) as store:       # as a notebook holds it
+        exports.audit_export(store, "export", product, purpose="check")
+        assert store.read_only
+    ((obj, details),) = audit_rows(db, "export")
+    assert obj == str(product) and details["sha256"] == sha256(product) and details["purpose"] == "check"
 
 
 HOLDER = textwrap.dedent("""
@@ -380,6 +382,14 @@ def test_plan_into_an_existing_folder_keeps_the_folder_but_no_unaudited_file(loc
                             "next-month", "--top", "3", "--out", out, "--no-png", "--db", locked_db], capsys)
     assert code == 2
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_audit_of_a_read_only_store_held_by_another_writer_deletes_the_product(locked_db, tmp_path):
+    product = tmp_path / "p.csv"
+    exports.write_table([{"a": 1}], product)
+    with pytest.raises(WorkbenchError, match="must either be audited or not exist"):
+        exports.audit_export(locked_db, "export", product)
+    assert not product.exists()
 
 
 def test_map_with_the_store_held_by_another_process_leaves_no_product(locked_db, tmp_path, capsys):

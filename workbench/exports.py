@@ -293,7 +293,8 @@ def audit_export(store_or_db, action: str, path: str | Path, details: dict | Non
                  purpose: str | None = None, *, files: Iterable[str | Path] | None = None) -> dict:
     """Record a written product in the audit log: object `path`, and for each file written (`files`,
     default [path]) its sha256 and bytes, plus the marking and the purpose. `store_or_db` is an open
-    writable Store, or a database path (None: the default) opened for writing just for this row.
+    Store (read-only ones write the row through `Store.audit_required`), or a database path (None: the
+    default) opened for writing just for this row.
 
     If the row cannot be written (the store is read-only, locked by another process, damaged ...) the
     files are deleted and a WorkbenchError says so: an export must either be audited or not exist."""
@@ -313,10 +314,8 @@ def audit_export(store_or_db, action: str, path: str | Path, details: dict | Non
         else:
             record.update(files=digests, bytes=sum(d["bytes"] for d in digests))
         record.update(marking=config.security_marking(), purpose=purpose)
-        if isinstance(store_or_db, Store):
-            if store_or_db.read_only:
-                raise WorkbenchError(f"the store {store_or_db.path} is open read-only")
-            store_or_db.audit(action, str(path), record)
+        if isinstance(store_or_db, Store):   # a read-only store (a notebook's) writes it through a brief write connection
+            store_or_db.audit_required(action, str(path), record)
         else:
             with open_store(store_or_db) as store:
                 store.audit(action, str(path), record)

@@ -86,15 +86,16 @@ def export(store: Store, out: str | Path, source: str | None = None, batch_id: i
                "mapping": "loaded" if mapping is not None else "not loadable: the rows' own columns",
                "quarantine_ids": ids[:1000]}
     try:
-        store.con.execute("BEGIN TRANSACTION")
-        try:
-            store.con.execute("UPDATE quarantine SET status = 'exported' WHERE status = 'open' AND "
-                              "list_contains($ids, quarantine_id)", {"ids": ids})
-            exports.audit_export(store, "quarantine-export", out, details, purpose)
-            store.con.execute("COMMIT")
-        except BaseException:
-            store.con.execute("ROLLBACK")
-            raise
+        with store.writing():   # a notebook's read-only store writes through a brief write connection
+            store.con.execute("BEGIN TRANSACTION")
+            try:
+                store.con.execute("UPDATE quarantine SET status = 'exported' WHERE status = 'open' AND "
+                                  "list_contains($ids, quarantine_id)", {"ids": ids})
+                exports.audit_export(store, "quarantine-export", out, details, purpose)
+                store.con.execute("COMMIT")
+            except BaseException:
+                store.con.execute("ROLLBACK")
+                raise
     except WorkbenchError:
         exports.discard([out])
         raise
