@@ -395,7 +395,8 @@ def chromium_executable() -> str:
     candidate = os.environ.get("WORKBENCH_CHROMIUM") or config.get("maps.chromium") or shutil.which("chromium") \
         or "/usr/bin/chromium"
     if not Path(candidate).exists():
-        raise WorkbenchError("PNG export needs Debian chromium (apt-get install chromium; `make test` installs it)")
+        raise WorkbenchError(f"PNG export needs Debian chromium, not found at {candidate} "
+                             "(`make browser` or apt-get install chromium; or set WORKBENCH_CHROMIUM)")
     return candidate
 
 
