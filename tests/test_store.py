@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from workbench import queries
-from workbench.errors import StoreError, WorkbenchError
+from workbench.errors import DamagedStoreError, StoreError, WorkbenchError
 from workbench.store import latest_version, open_store
 
 CANONICAL_TABLES = {
@@ -126,3 +126,106 @@ def test_force_aliases_resolve_names_codes_and_aliases():
     assert resolve_force("1") == "01" and resolve_force("E23000010") == "13"
     assert resolve_force("Heddlu Gwent") == "61"
     assert resolve_force("Narnia Constabulary") is None
+
+
+# -- damaged files ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def healthy_store(tmp_path_factory):
+    """A small real store: migrated, the fixture store directory and a referral extract ingested."""
+    from tests.ingest_helpers import FIX, fresh_copy, template_store
+    from workbench.ingest import ingest_file
+
+    folder = tmp_path_factory.mktemp("damage")
+    path = fresh_copy(template_store(folder), folder, "healthy")
+    with open_store(path) as store:
+        ingest_file(store, FIX / "brightmart_clean.csv")
+        store.con.execute("CHECKPOINT")
+    return path
+
+
+def _copy(src, tmp_path, name):
+    import shutil
+
+    target = tmp_path / f"{name}.duckdb"
+    shutil.copy(src, target)
+    return target
+
+
+def _flip(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
+def _data_block_offset(path, table):
+    """Where in the file one of `table`'s data blocks starts (after the file headers)."""
+    con = duckdb.connect(str(path), read_only=True)
+    block_size = con.execute("PRAGMA database_size").fetchone()[2]
+    block_id = con.execute(f"SELECT max(block_id) FROM pragma_storage_info('{table}') WHERE block_id >= 0"
+                           ).fetchone()[0]
+    con.close()
+    assert block_id is not None
+    return 3 * 4096 + block_id * block_size
+
+
+def _one_line_damaged(args, capsys):
+    from workbench.cli import main
+
+    code = main(args)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and "is damaged" in lines[0] and "Traceback" not in err, (code, err)
+    return lines[0]
+
+
+def test_a_healthy_store_reads_as_healthy(healthy_store, tmp_path, capsys):
+    from workbench.cli import main
+
+    path = _copy(healthy_store, tmp_path, "ok")
+    assert main(["db", "info", "--db", str(path)]) == 0
+    assert "no damage found" in capsys.readouterr().out
+    assert main(["summary", "--db", str(path)]) == 0
+    with open_store(path, read_only=True) as store:
+        checked = store.check_readable()
+        tables = store.sql("SELECT count(*) AS n FROM duckdb_tables() WHERE NOT temporary").n[0]
+        assert checked["tables"] == tables and checked["rows"] >= sum(store.table_counts().row_count) > 0
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.97])
+def test_a_truncated_copy_is_reported_damaged(healthy_store, tmp_path, capsys, keep):
+    import os
+
+    path = _copy(healthy_store, tmp_path, "cut")
+    size = path.stat().st_size
+    os.truncate(path, int(size * keep))
+    with pytest.raises(DamagedStoreError, match="is damaged"):
+        open_store(path, read_only=True)
+    line = _one_line_damaged(["db", "info", "--db", str(path)], capsys)
+    assert str(path) in line
+    _one_line_damaged(["summary", "--db", str(path)], capsys)
+    _one_line_damaged(["db", "init", "--db", str(path)], capsys)  # never migrated or written over
+
+
+def test_a_byte_flipped_data_block_is_reported_damaged(healthy_store, tmp_path, capsys):
+    path = _copy(healthy_store, tmp_path, "flip")
+    _flip(path, _data_block_offset(path, "referrals") + 200)
+    line = _one_line_damaged(["db", "info", "--db", str(path)], capsys)
+    assert "checksum" in line
+    _one_line_damaged(["summary", "--db", str(path)], capsys)
+
+
+def test_a_byte_flipped_header_is_reported_damaged(healthy_store, tmp_path, capsys):
+    path = _copy(healthy_store, tmp_path, "head")
+    _flip(path, 4096 + 40)
+    with pytest.raises(DamagedStoreError):
+        open_store(path, read_only=True)
+    _one_line_damaged(["db", "info", "--db", str(path)], capsys)
+
+
+def test_an_emptied_store_is_reported_damaged(tmp_path, capsys):
+    path = tmp_path / "empty.duckdb"
+    path.write_bytes(b"")
+    _one_line_damaged(["summary", "--db", str(path)], capsys)
+    _one_line_damaged(["db", "init", "--db", str(path)], capsys)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 
 import typer
 
@@ -40,10 +42,53 @@ for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
 
 
+_interrupted = False
+
+
+def _on_sigint(signum, frame) -> None:
+    """Ctrl-C: remember it, then raise as Python would. Mid-query DuckDB turns this KeyboardInterrupt into its
+    own error, and library code may wrap that in another; the flag keeps it an interruption all the same."""
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def _was_interrupted(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc.__context__
+    return _interrupted or isinstance(exc, KeyboardInterrupt) or (
+        isinstance(exc, typer.Abort) and isinstance(cause, KeyboardInterrupt))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning workbench errors into one clear line and exit code 2."""
+    """Entry point: run the app, turning workbench errors into one clear line and exit code 2, and Ctrl-C at
+    any point (for every verb) into "interrupted" and exit 130, never a traceback or click's "Aborted!"."""
+    global _interrupted
+    _interrupted = False
+    previous = None
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        code = app(args=argv, standalone_mode=False)
+        return _run(argv)
+    except KeyboardInterrupt:  # a second Ctrl-C while reporting the first
+        typer.echo("interrupted", err=True)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        try:
+            code = app(args=argv, standalone_mode=False)
+        except BaseException as exc:
+            if not _was_interrupted(exc):
+                raise
+            typer.echo("interrupted", err=True)
+            return 130
+        if _interrupted or code == 130:  # typer turns a KeyboardInterrupt into a silent exit code 130
+            typer.echo("interrupted", err=True)
+            return 130
         return code if isinstance(code, int) else 0
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
@@ -60,10 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         typer.echo(f"error: {terminal_safe(str(exc))}", err=True)
         return 2
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        return 130
+    except typer.Abort:  # a prompt declined (Ctrl-C is handled above)
+        typer.echo("aborted", err=True)
+        return 1
     except Exception as exc:  # a bug, not bad input: still one line unless debugging
+        from workbench.store import damage_message
+
+        damage = damage_message(exc)
+        if damage:  # a damaged block met mid-command (open_store checks what it can cheaply)
+            typer.echo(f"error: {terminal_safe(damage)}", err=True)
+            return 2
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for details)", err=True)

@@ -41,9 +41,10 @@ _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # DuckDB's lock error: 'Could not set lock on file "...": Conflicting lock is held in /usr/bin/python3 (PID 123)'
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
 # what DuckDB says when a file's bytes are not what it wrote (checksums, short reads, a bad header)
-_DAMAGE_MARKERS = ("corrupt database file", "could not read enough bytes", "not a valid duckdb database",
+_DAMAGE_MARKERS = ("corrupt database file", "could not read enough bytes",
                    "checksum", "serialization error", "failed to deserialize", "invalid block",
-                   "is not a valid", "unexpected end of file")
+                   "unexpected end of file")
+# (a file that is not a DuckDB database at all is "cannot open", not "damaged": it may be the wrong file)
 FILE_HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two database headers precede the blocks
 
 GENESIS_HASH = "0" * 64  # prev_hash of the first audit row
@@ -207,6 +208,18 @@ def _looks_damaged(message: str) -> bool:
     return any(marker in low for marker in _DAMAGE_MARKERS)
 
 
+def damage_message(exc: BaseException) -> str | None:
+    """For a DuckDB error met while reading a store: "the database is damaged: ..." if it says a block is bad."""
+    if isinstance(exc, duckdb.Error) and _looks_damaged(str(exc)):
+        return f"the database is damaged: {_first_line(exc)}; restore it from a backup or rebuild it"
+    return None
+
+
+def _damaged(db_path: Path, what: str) -> DamagedStoreError:
+    return DamagedStoreError(f"database {db_path} is damaged: {what}; restore it from a backup or rebuild it "
+                             "(`make demo`, or `workbench sample` then `workbench ingest`)")
+
+
 def _connect(db_path: Path, read_only: bool, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, waiting (bounded) while another process holds a conflicting lock on the file."""
     wait = lock_wait_seconds() if wait is None else wait
@@ -223,7 +236,7 @@ def _connect(db_path: Path, read_only: bool, wait: float | None = None) -> duckd
                                      "(read-only or read-write): close that store first, or use store.writing()"
                                      ) from None
                 if _looks_damaged(message):
-                    raise DamagedStoreError(f"database {db_path} is damaged: {_first_line(exc)}") from None
+                    raise _damaged(db_path, _first_line(exc)) from None
                 raise StoreError(f"cannot open database {db_path}: {_first_line(exc)}") from None
             pid = int(match.group("pid"))
             holder = describe_process(pid, match.group("exe"))
@@ -289,8 +302,7 @@ class Store:
             "ORDER BY table_name").fetchall()]
 
     def _damaged(self, what: str) -> DamagedStoreError:
-        return DamagedStoreError(f"database {self.path} is damaged: {what}; restore it from a backup or rebuild it "
-                                 "(`make demo`, or `workbench sample` then `workbench ingest`)")
+        return _damaged(self.path, what)
 
     def check_intact(self) -> None:
         """Cheap checks made on every open: the file is as long as DuckDB's own block count says, and every
@@ -511,7 +523,9 @@ def open_store(path: str | Path | None = None, read_only: bool = False, migrate:
     if read_only and not db_path.exists():
         raise StoreError(f"database {db_path} does not exist; build one with `make demo`, or `workbench sample` "
                          "then `workbench ingest`")
-    existed = db_path.exists() and db_path.stat().st_size > 0
+    existed = db_path.exists()
+    if existed and db_path.is_file() and db_path.stat().st_size == 0:
+        raise _damaged(db_path, "the file is empty (0 bytes)")
     if not read_only:
         try:
             db_path.parent.mkdir(parents=True, exist_ok=True)

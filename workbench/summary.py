@@ -18,6 +18,8 @@ def world_summary(world_dir: Path) -> dict | None:
 
 
 def store_summary(store: Store) -> dict:
+    """What the store holds, after reading every row (a damaged store raises DamagedStoreError)."""
+    store.check_readable()
     coverage = store.query("store_coverage").iloc[0].to_dict()
     by_force = store.query("incidents_by_force")
     return {
