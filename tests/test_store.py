@@ -229,3 +229,60 @@ def test_an_emptied_store_is_reported_damaged(tmp_path, capsys):
     path.write_bytes(b"")
     _one_line_damaged(["summary", "--db", str(path)], capsys)
     _one_line_damaged(["db", "init", "--db", str(path)], capsys)
+
+
+# -- messages name real commands -------------------------------------------------------------------------
+def _command_paths():
+    import typer.main
+
+    from workbench.cli import app
+
+    paths, stack = set(), [((), typer.main.get_command(app))]
+    while stack:
+        path, command = stack.pop()
+        paths.add(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            stack.append((path + (name,), sub))
+    return paths
+
+
+def _backticked_workbench_commands():
+    """Every `workbench ...` inside backticks in a string literal (f-strings included) of workbench/*.py."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import workbench
+
+    pattern = re.compile(r"`workbench((?: +[a-z][a-z0-9|-]*)+)[^`]*`")
+    found = []
+    for source in sorted(Path(workbench.__file__).parent.rglob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for match in pattern.finditer(node.value):
+                    found.append((f"{source.name}:{node.lineno}", match.group(0), match.group(1).split()))
+    return found
+
+
+def test_missing_store_message_points_to_real_commands(tmp_path):
+    with pytest.raises(StoreError) as caught:
+        open_store(tmp_path / "absent.duckdb", read_only=True)
+    message = str(caught.value)
+    assert "load-sample" not in message and "`make demo`" in message and "`workbench ingest`" in message
+
+
+def test_every_workbench_command_named_in_a_message_exists():
+    paths = _command_paths()
+    found = _backticked_workbench_commands()
+    assert any("ingest" in words for _, _, words in found)  # the scan sees the messages
+    for where, text, words in found:
+        path: tuple = ()
+        for word in words:
+            options = word.split("|")
+            if not all(path + (o,) in paths for o in options):
+                # a word that is no sub-command of a group, or of a verb with arguments, must be an argument
+                assert path and not any(p[:len(path)] == path and len(p) > len(path) for p in paths), (where, text)
+                break
+            path = path + (options[0],)
+        assert path in paths and path, (where, text)
