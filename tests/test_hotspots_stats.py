@@ -116,21 +116,58 @@ def test_fdr_reduces_false_positives_on_noise():
 
 
 # -- emerging hot spots -----------------------------------------------------------------------------
+_ = 0   # readability of the hand-made series below: 1 = significant in that period, oldest first
+
+
 @pytest.mark.parametrize("hot, cold, trend, expected", [
-    ([0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [0] * 10, "no trend", "New hot spot"),
-    ([1] * 10, [0] * 10, "increasing", "Intensifying hot spot"),
-    ([1] * 10, [0] * 10, "no trend", "Persistent hot spot"),
-    ([1] * 10, [0] * 10, "decreasing", "Diminishing hot spot"),
-    ([0, 0, 0, 0, 0, 0, 0, 1, 1, 1], [0] * 10, "no trend", "Consecutive hot spot"),
-    ([1, 0, 1, 0, 0, 1, 0, 0, 1, 1], [0] * 10, "no trend", "Sporadic hot spot"),
-    ([1, 0, 1, 0, 0, 1, 0, 0, 1, 1], [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], "no trend", "Oscillating hot spot"),
-    ([1, 1, 1, 1, 1, 1, 1, 1, 1, 0], [0] * 10, "decreasing", "Historical hot spot"),
-    ([0] * 10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1], "no trend", "New cold spot"),
-    ([0] * 10, [1] * 10, "decreasing", "Intensifying cold spot"),
-    ([0, 1, 0, 0, 0, 0, 0, 0, 0, 0], [0] * 10, "no trend", "No pattern detected"),
+    # one hand-made series per category, hot side
+    ([_, _, _, _, _, _, _, _, _, 1], [_] * 10, "no trend", "New hot spot"),
+    ([_, _, _, _, _, _, _, 1, 1, 1], [_] * 10, "no trend", "Consecutive hot spot"),
+    ([1] * 10, [_] * 10, "increasing", "Intensifying hot spot"),
+    ([1] * 10, [_] * 10, "no trend", "Persistent hot spot"),
+    ([1] * 10, [_] * 10, "decreasing", "Diminishing hot spot"),
+    ([_, 1, 1, 1, 1, 1, 1, 1, 1, 1], [_] * 10, "no trend", "Persistent hot spot"),      # 9 of 10 = 90%
+    ([1, _, 1, _, _, 1, _, _, 1, 1], [_] * 10, "no trend", "Sporadic hot spot"),
+    ([1, _, 1, _, _, 1, _, _, 1, 1], [_, 1, _, _, _, _, _, _, _, _], "no trend", "Oscillating hot spot"),
+    ([1, 1, 1, 1, 1, 1, 1, 1, 1, _], [_] * 10, "decreasing", "Historical hot spot"),    # 9 of ALL 10 = 90%
+    # Historical counts ALL time steps: hot in 10 of 12, not the last -> 83%: no pattern (not Historical)
+    ([_, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, _], [_] * 12, "no trend", "No pattern detected"),
+    ([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, _], [_] * 12, "no trend", "Historical hot spot"),   # 11 of 12
+    ([_, 1, _, _, _, _, _, _, _, _], [_] * 10, "no trend", "No pattern detected"),
+    # a run after an earlier hot period is not Consecutive
+    ([1, _, _, _, _, _, _, 1, 1, 1], [_] * 10, "no trend", "Sporadic hot spot"),
+    # cold side (trend reversed: a falling z is an intensifying cold spot)
+    ([_] * 10, [_, _, _, _, _, _, _, _, _, 1], "no trend", "New cold spot"),
+    ([_] * 10, [_, _, _, _, _, _, _, _, 1, 1], "no trend", "Consecutive cold spot"),
+    ([_] * 10, [1] * 10, "decreasing", "Intensifying cold spot"),
+    ([_] * 10, [1] * 10, "no trend", "Persistent cold spot"),
+    ([_] * 10, [1] * 10, "increasing", "Diminishing cold spot"),
+    ([_] * 10, [1, _, _, 1, _, _, _, 1, _, 1], "no trend", "Sporadic cold spot"),
+    ([_, _, 1, _, _, _, _, _, _, _], [1, _, _, 1, _, _, _, 1, _, 1], "no trend", "Oscillating cold spot"),
+    ([_] * 10, [1, 1, 1, 1, 1, 1, 1, 1, 1, _], "no trend", "Historical cold spot"),
+    # the side significant in the final period is classified first
+    ([1, 1, 1, 1, 1, 1, 1, 1, 1, _], [_, _, _, _, _, _, _, _, _, 1], "decreasing", "New cold spot"),
 ])
 def test_emerging_categories(hot, cold, trend, expected):
     assert emerging.classify(hot, cold, trend) == expected
+
+
+def test_emerging_historical_from_counts():
+    # a 3 x 3 block busy in 11 of 12 weeks, quiet in the final one: Historical; a second block busy in
+    # 10 of 12 (not the first, not the last): hot in 83% of the weeks, so no pattern
+    units = _grid(15).assign(force_code="13", latitude=53.8, longitude=-1.5, area_km2=0.01, label="")
+    ij = units["unit_id"].str.split("_", expand=True).astype(int)
+    T = 12
+    counts = np.random.default_rng(8).poisson(0.3, (len(units), T)).astype(float)
+    a = (ij[0].between(2, 4) & ij[1].between(2, 4)).to_numpy()
+    b = (ij[0].between(9, 11) & ij[1].between(9, 11)).to_numpy()
+    counts[np.ix_(a, np.arange(T - 1))] += 10
+    counts[np.ix_(b, np.arange(1, T - 1))] += 10
+    cm = CountMatrix(unit=cells.Unit("grid", 100), period="week", units=units,
+                     periods=pd.date_range("2025-01-06", periods=T, freq="7D"), counts=counts)
+    r = emerging.emerging_hot_spots(cm).set_index("unit_id")
+    assert r.loc["3_3", "periods_hot"] == 11 and r.loc["3_3", "category"] == "Historical hot spot"
+    assert r.loc["10_10", "periods_hot"] == 10 and r.loc["10_10", "category"] == "No pattern detected"
 
 
 def test_emerging_end_to_end_on_constructed_series():

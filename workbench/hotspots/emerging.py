@@ -1,13 +1,14 @@
 """Emerging hot spot analysis: Gi* per period plus a Mann-Kendall trend, classified as ArcGIS does.
 
 For each period the Gi* z-score and p-value of every unit are computed over its spatial
-neighbourhood in that period (binary weights as in gistar; analytical normal p-values, so many
-periods stay fast; significance after Benjamini-Hochberg correction per period at `alpha`). The
+neighbourhood in that period (binary weights and the exact two-sided p-values of gistar, so nothing
+is sampled; significance after Benjamini-Hochberg correction per period at `alpha`). The
 Mann-Kendall test (pymannkendall.original_test) on each unit's z-score series gives the trend of
 the clustering intensity. Only units with crime in at least one period are classified.
 
 Categories (ESRI "Emerging Hot Spot Analysis" definitions; "hot" = significant hot in a period; "final"
-= the last period; cold categories mirror them with cold spots):
+= the last period; shares are of ALL periods, the final one included; cold categories mirror them
+with cold spots; a unit significant in the final period is classified on that side first):
 - New: hot in the final period only, never hot before.
 - Consecutive: an uninterrupted run of at least two hot periods ending with the final one, never hot
   before the run, hot in less than 90% of periods.
@@ -16,7 +17,8 @@ Categories (ESRI "Emerging Hot Spot Analysis" definitions; "hot" = significant h
 - Diminishing: hot in at least 90% of periods including the final, significant downward trend.
 - Sporadic: hot in the final period, hot in less than 90% of periods, never significant cold.
 - Oscillating: hot in the final period, hot in less than 90% of periods, significant cold in some period.
-- Historical: not hot in the final period, hot in at least 90% of the other periods.
+- Historical: not hot in the final period, hot in at least 90% of all periods (ArcGIS: "at least 90
+  percent of the time-step intervals"; so with 12 periods 11 hot ones are needed, 10 are not enough).
 - No pattern detected: none of these.
 """
 from __future__ import annotations
@@ -43,16 +45,21 @@ def mann_kendall(series, alpha: float = 0.05) -> str:
 
 
 def classify(hot, cold, trend: str) -> str:
-    """Category of one unit from its per-period significance (booleans, oldest first) and trend."""
+    """Category of one unit from its per-period significance (booleans, oldest first) and the
+    Mann-Kendall trend of its z-scores. The side significant in the final period is classified first
+    (hot categories with the trend, cold ones with the trend reversed); a unit significant in
+    neither side in the final period can only be Historical."""
     hot = np.asarray(hot, dtype=bool)
     cold = np.asarray(cold, dtype=bool)
-    n = len(hot)
-    if n == 0:
+    if len(hot) == 0:
         return "No pattern detected"
-    for flags, other, prefix in ((hot, cold, "hot"), (cold, hot, "cold")):
-        label = _classify_one(flags, other, trend if prefix == "hot" else _flip(trend))
+    sides = ((hot, cold, trend, "hot"), (cold, hot, _flip(trend), "cold"))
+    if cold[-1] and not hot[-1]:
+        sides = sides[::-1]
+    for flags, other, tr, side in sides:
+        label = _classify_one(flags, other, tr)
         if label:
-            return label if prefix == "hot" else label.replace(" hot spot", " cold spot")
+            return f"{label} {side} spot"
     return "No pattern detected"
 
 
@@ -61,26 +68,22 @@ def _flip(trend: str) -> str:
 
 
 def _classify_one(sig, opposite, trend) -> str | None:
+    """The category word for one side (sig = significant on this side per period), or None."""
     n = len(sig)
-    share = sig.mean()
-    final = bool(sig[-1])
-    if final:
+    share = sig.sum() / n                      # of ALL periods, the final one included
+    if sig[-1]:
         if sig[:-1].sum() == 0:
-            return "New hot spot"
+            return "New"
         if share >= 0.9:
-            if trend == "increasing":
-                return "Intensifying hot spot"
-            if trend == "decreasing":
-                return "Diminishing hot spot"
-            return "Persistent hot spot"
-        run = n - np.flatnonzero(~sig)[-1] - 1 if (~sig).any() else n
+            return {"increasing": "Intensifying", "decreasing": "Diminishing"}.get(trend, "Persistent")
+        run = n - np.flatnonzero(~sig)[-1] - 1      # the uninterrupted run ending with the final period
         if run >= 2 and sig[:n - run].sum() == 0:
-            return "Consecutive hot spot"
-        if opposite.any():
-            return "Oscillating hot spot"
-        return "Sporadic hot spot"
-    if n > 1 and sig[:-1].mean() >= 0.9:
-        return "Historical hot spot"
+            return "Consecutive"
+        if opposite[:-1].any():
+            return "Oscillating"
+        return "Sporadic"
+    if share >= 0.9:
+        return "Historical"
     return None
 
 
@@ -92,8 +95,7 @@ def emerging_hot_spots(cm: CountMatrix, periods: int | None = None, alpha: float
     w = gistar.weights(cm.units, cm.unit.spacing_m, cm.unit.kind)
     zs, hot, cold = [], [], []
     for j in range(counts.shape[1]):
-        res = gistar.gi_star(counts[:, j], cm.units, cm.unit.spacing_m, cm.unit.kind, permutations=0,
-                             alpha=alpha, w=w)
+        res = gistar.gi_star(counts[:, j], cm.units, cm.unit.spacing_m, cm.unit.kind, alpha=alpha, w=w)
         zs.append(res["gi_z"].to_numpy())
         sig = res["q_value"].to_numpy() <= alpha
         hot.append(sig & (res["gi_z"].to_numpy() > 0))
