@@ -31,17 +31,21 @@ import pandas as pd
 from workbench.ingest import ingest_paths, quarantine, triage
 from workbench.store import open_store
 
-store = open_store(db_path)
+# Read-only, so that colleagues and the CLI can read the store while this notebook is open; the cells that
+# write (the ingest, a quarantine export) take a write connection only for that step (`store.writing()`).
+store = open_store(db_path, read_only=True, prepare=True)
 store.path
 
 # %% [markdown]
 # ## Ingest
 # One batch per file, one transaction each; a file already ingested is skipped (same content hash).
-# The store directory goes first so that retailer store numbers resolve.
+# The store directory goes first so that retailer store numbers resolve. Only this cell writes: it holds a
+# write connection (others wait for it, docs/architecture.md "Sharing a store") until the ingest is done.
 
 # %%
 if sample_dir:
-    reports = ingest_paths(store, [Path(sample_dir)])
+    with store.writing():
+        reports = ingest_paths(store, [Path(sample_dir)])
     report_table = pd.DataFrame(reports)[["file", "source", "status", "rows_read", "rows_accepted",
                                           "rows_quarantined", "duplicates_merged"]]
     report_table["file"] = report_table["file"].map(lambda f: Path(f).name)

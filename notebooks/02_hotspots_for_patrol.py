@@ -34,11 +34,11 @@ gi_permutations = 999                  # permutations for Gi*
 # %%
 import pandas as pd
 
-from workbench import reference
+from workbench import exports, reference
 from workbench.hotspots import backtest, briefing, counts, emerging, events, gistar, kde, knox, plan, policeuk
 from workbench.store import open_store
 
-store = open_store(db_path)
+store = open_store(db_path, read_only=True, prepare=True)  # read-only: others read (and write) meanwhile
 force_code = reference.resolve_force(force)
 assert force_code, f"unknown force {force}"
 ev = events.from_store(store, force_code=force_code)
@@ -123,6 +123,10 @@ kn[["space_band", "time_band", "observed", "expected", "ratio", "p_value"]].roun
 # %%
 p = plan.patrol_plan(ev, stores, force_code=force_code, unit=unit, top=15)
 outputs = briefing.plan_outputs(p, out_dir)
+with store.writing():  # every product is audited, or deleted: a write connection just for the audit row
+    exports.audit_export(store, "hotspots-plan", out_dir, {"source": "referrals", "force_code": force_code,
+                         **{k: p.meta[k] for k in ("period_start", "period_end", "method", "unit")}},
+                         files=outputs["files"])
 print(p.meta["accuracy"])
 print("wrote", outputs["map_html"], outputs["pdf"], outputs.get("png"))
 p.cells[["rank", "label", "expected", "last_period", "stores_n"]].round(2)

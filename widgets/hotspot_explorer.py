@@ -33,7 +33,9 @@ class HotspotExplorer:
         self.store = store
         self.max_cells = max_cells
         self.permutations = permutations
-        cube.ensure(store)
+        if not cube.exists(store):  # built once; a store held read-only writes it through a brief write connection
+            with store.writing():
+                cube.ensure(store)
         opts = cube.options(store)
         if not opts.get("last_day"):
             raise HotspotError("no located incidents in the store to explore")

@@ -116,7 +116,8 @@ class IngestBrowser:
         source, _ = self._filters()
         target = Path(self.export_dir) / f"quarantine_{source or 'all'}.csv"
         try:
-            result = quarantine.export(self.store, target, source=source, purpose=self.purpose.value or None)
+            with self.store.writing():  # a store held read-only (as notebooks hold it) writes just for this
+                result = quarantine.export(self.store, target, source=source, purpose=self.purpose.value or None)
         except Exception as exc:
             self.export_out.value = f"<p>{html.escape(str(exc))}</p>"
             return None
