@@ -59,6 +59,62 @@ def test_unequal_areas_flag_by_cumulative_area():
     assert r["cells_flagged"] == 2 and r["hit_rate"] == pytest.approx(0.75) and r["pai"] == pytest.approx(3.75)
 
 
+def test_pei_star_against_the_best_cells_of_the_same_area():
+    # areas 5, 1, 1, 1, 1, 1 (A = 10); the big unit ranked first. 10% of area: the big unit alone is flagged
+    # (a = 5) and holds n = 3. The best single unit also holds 3 (the old same-NUMBER PEI* read 1.00), but
+    # area 5 fits the five small units, 2 + 2 + 2 + 1 + 1 = 8: PEI* = 3/8.
+    scores = np.array([6, 5, 4, 3, 2, 1], dtype=float)
+    actual = np.array([3, 2, 2, 2, 1, 1], dtype=float)
+    area = np.array([5, 1, 1, 1, 1, 1], dtype=float)
+    r = backtest.evaluate(scores, actual, area, 0.1)
+    assert r["cells_flagged"] == 1 and r["n"] == 3 and r["n_star"] == 8 and r["pei_star"] == pytest.approx(3 / 8)
+    # greedy by density: densities 0.6, 2, 2, 2, 1, 1 -> within area 2 the best is two of the 2s = 4
+    assert backtest.best_in_area(actual, area, 2.0) == 4
+    # a unit that does not fit is skipped and a later, smaller one still taken: counts 6, 4, 1 on areas
+    # 2, 2, 1 (densities 3, 2, 1) within area 3: the 6, skip the 4 (area 2 no longer fits), then the 1
+    assert backtest.best_in_area(np.array([6, 4, 1.0]), np.array([2, 2, 1.0]), 3.0) == 7
+    # the flagged set is itself a candidate, so PEI* never exceeds 1 where greedy falls short of the
+    # optimum: counts 13, 8, 8 on areas 6, 4, 4 (densities 2.17, 2, 2) within area 8: greedy takes the
+    # 13 and nothing else fits, but the two 8s flagged by the forecast hold 16
+    assert backtest.best_in_area(np.array([13, 8, 8.0]), np.array([6, 4, 4.0]), 8.0) == 13
+    r = backtest.evaluate(np.array([0, 2, 1.0]), np.array([13, 8, 8.0]), np.array([6, 4, 4.0]), 0.58)
+    assert r["cells_flagged"] == 2 and r["n"] == 16 and r["n_star"] == 16 and r["pei_star"] == 1
+
+
+def test_backtest_origins_are_the_last_periods_with_crime():
+    # 8 weekly periods, the sixth empty: origins are the last 3 periods HOLDING crime with a period before
+    c = [[1, 0, 2, 1, 0, 0, 3, 1], [0, 2, 0, 1, 1, 0, 0, 2], [1, 1, 1, 0, 2, 0, 1, 0]]
+    cm = _line_matrix(c)
+    summary, detail = backtest.backtest(cm, methods=("naive",), coverages=(0.34,), origins=3)
+    assert list(detail["origin"].unique()) == [cm.periods[4], cm.periods[6], cm.periods[7]]
+    assert summary.attrs["origins"] == 3 and int(summary["origins"].iat[0]) == 3
+    assert summary.attrs["first_origin"] == str(cm.periods[4].date())
+    _, every = backtest.backtest(cm, methods=("naive",), coverages=(0.34,), origins=0)
+    assert list(every["origin"].unique()) == [cm.periods[t] for t in (1, 2, 3, 4, 6, 7)]   # never period 0
+
+
+def test_ties_broken_by_one_shared_random_order():
+    # 200 units in a line, one busy unit; the naive forecast ties every other unit at 0. All the test
+    # period's crime sits in units 0-9, the first in index order: breaking ties by index would flag them
+    # (hit rate 1); the shared random order flags ~coverage of them.
+    counts = np.zeros((200, 3))
+    counts[150, :2] = 5
+    counts[:10, 2] = 1
+    cm = _line_matrix(counts.tolist())
+    area = cm.units["area_km2"].to_numpy()
+    summary, detail = backtest.backtest(cm, methods=("naive", "average"), coverages=(0.05,), origins=1, seed=4)
+    row = detail[detail["method"] == "naive"].iloc[0]
+    key = np.random.default_rng(4).random(200)                    # the documented tie-break
+    order = np.lexsort((key, -counts[:, 1]))
+    assert row["n"] == counts[order[:10], 2].sum() < 5
+    # every method shares the same order: naive and the average tie the same zero units the same way
+    assert detail.groupby("method")["n"].first().nunique() == 1
+    other = backtest.backtest(cm, methods=("naive",), coverages=(0.05,), origins=1, seed=5)[1].iloc[0]
+    key5 = np.random.default_rng(5).random(200)
+    assert other["n"] == counts[np.lexsort((key5, -counts[:, 1]))[:10], 2].sum()
+    assert backtest.evaluate(counts[:, 1], counts[:, 2], area, 0.05)["n"] == 9     # index order: the bias avoided
+
+
 def test_naive_and_prospective_scores_by_hand():
     # three units 100 m apart; unit 0 had one crime last week, unit 2 one crime the week before
     cm = _line_matrix([[0, 0, 1], [0, 0, 0], [0, 1, 0]])
