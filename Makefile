@@ -53,6 +53,7 @@ demo: setup browser assets
 	$(BIN)/workbench hotspots plan --force "West Yorkshire" --period next-week --out $(OUT)/plans/west-yorkshire --db $(WORKBENCH_DB)
 	$(BIN)/workbench hotspots map --out $(OUT)/maps/hotspots.html --db $(WORKBENCH_DB)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
+	$(BIN)/workbench audit verify --db $(WORKBENCH_DB)
 
 test: setup browser assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
