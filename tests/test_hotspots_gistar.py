@@ -162,3 +162,42 @@ def test_fdr_hot_spot_count_is_stable_across_seeds(west_yorkshire, unit):
     assert not np.array_equal(runs[0]["p_perm"], runs[1]["p_perm"])       # the seed does reach the permutations
     same = gistar.gi_star(y, cm.units, cm.unit.spacing_m, cm.unit.kind, permutations=199, seed=3, w=w)
     assert np.array_equal(same["p_perm"], runs[3]["p_perm"])
+
+
+def test_hotspots_map_cli_seed_p_method_and_until(tmp_path, capsys):
+    import json
+
+    from workbench.cli import main
+    from workbench.store import open_store
+
+    def run(*extra):
+        n = len(list(tmp_path.glob("*.duckdb")))
+        db = tmp_path / f"w{n}.duckdb"            # a store per run (each run's audit row is read back)
+        open_store(db).close()
+        code = main(["hotspots", "map", "--source", "police-uk", "--unit", "h3:8", "--no-png", "--db", str(db),
+                     "--json", "--out", str(tmp_path / f"m{n}.html"), *extra])
+        out = capsys.readouterr()
+        details = None
+        if code == 0:
+            with open_store(db, read_only=True) as store:
+                (row,) = store.con.execute("SELECT details FROM audit_log WHERE action = 'hotspots-map'").fetchall()
+            details = json.loads(row[0])
+        return code, out.out, out.err, details
+
+    counts_by, details = {}, {}
+    for args in ((), ("--seed", "7"), ("--p-method", "normal"), ("--until", "2018-07-01")):
+        code, out, err, details[args] = run(*args)
+        assert code == 0, err
+        counts_by[args] = json.loads(out)["hot_cells"]
+    assert counts_by[()] == counts_by[("--seed", "7")] > 0                  # exact p: the seed changes nothing
+    assert counts_by[("--p-method", "normal")] > counts_by[()]              # the normal tail over-calls
+    ev = policeuk.read_street_csvs()
+    before = int((ev["occurred_at"] < "2018-07-01").sum())
+    assert 0 < before < len(ev) and f"{before:,} incidents" in (tmp_path / "m3.html").read_text()   # July 2018 left out
+    assert details[()]["seed"] == 0 and details[("--seed", "7")]["seed"] == 7
+    assert details[("--p-method", "normal")]["p_method"] == "normal" and details[()]["p_method"] == "exact"
+    assert details[("--until", "2018-07-01")]["until"] == "2018-07-01"
+    code, _, err, _ = run("--until", "2018-07-15")
+    assert code == 2 and "first day of a month" in err
+    code, _, err, _ = run("--p-method", "z_sim")
+    assert code == 2 and "unknown --p-method" in err

@@ -48,10 +48,16 @@ def test_patrol_plan_tables(wy_db):
     # every store listed lies in a planned place, and the per-place store counts agree
     assert set(p.stores["unit_id"]) <= set(p.cells["unit_id"])
     assert p.cells["stores_n"].sum() == len(p.stores)
-    # next week = the 7 days after the latest incident
+    # next week = the ISO week (Monday to Sunday) after the week of the latest incident
     latest = ev["occurred_at"].max().normalize()
-    assert p.meta["period_start"] == str((latest + pd.Timedelta(days=1)).date())
-    assert p.meta["period_end"] == str((latest + pd.Timedelta(days=7)).date())
+    monday = latest - pd.Timedelta(days=latest.day_of_week) + pd.Timedelta(days=7)
+    assert p.meta["period_start"] == str(monday.date())
+    assert p.meta["period_end"] == str((monday + pd.Timedelta(days=6)).date())
+    # --until: the 7 days from that date, whatever the latest incident's day
+    until = latest - pd.Timedelta(days=10)
+    q = plan.patrol_plan(ev, st, force_code="13", top=10, until=until)
+    assert q.meta["period_start"] == str(until.date())
+    assert q.meta["period_end"] == str((until + pd.Timedelta(days=6)).date())
     assert p.profile.shape == (7, 24) and p.profile.to_numpy().sum() > 0
     assert set(p.accuracy["method"]) == {"kde", "naive"} and "naive last-week map" in p.meta["accuracy"]
 

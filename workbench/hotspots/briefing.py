@@ -172,7 +172,7 @@ def briefing_html(plan, map_png: str | Path | None = None) -> str:
     accuracy = _rows(acc_rows, {"method": "Method", "cov": "Area flagged", "hit_rate": "Hit rate", "pai": "PAI",
                                 "pei_star": "PEI*"},
                      {"hit_rate": lambda v: f"{v:.0%}", "pai": lambda v: f"{v:.1f}", "pei_star": lambda v: f"{v:.2f}"})
-    period_note = ("the 7 days after the latest incident in the data" if m["period"] == "week"
+    period_note = ("the calendar week (Monday to Sunday) after the last week of data" if m["period"] == "week"
                    else f"the {m['period']} after the latest data")
     return render.render("briefing.html.j2", title=f"Patrol briefing: {m['force_name']}", meta=m,
                          period_note=period_note, map_png_base64=image, places=places, stores=stores,

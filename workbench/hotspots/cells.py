@@ -1,7 +1,8 @@
 """Spatial units (H3 cells, a metric grid in EPSG:27700, LSOAs), the study area and time periods.
 
 Unit specs: "h3:R" (H3 resolution R, e.g. h3:8 ~ 0.74 km2), "grid:M" (M-metre squares on the
-British National Grid), "lsoa" (LSOA 2011, from the embedded geography).
+British National Grid), "lsoa" (LSOA 2011, from the embedded geography). Unit("area") is the
+coordinate-free unit of a count table whose area codes the geography does not know (counts.table_matrix).
 
 The *study area* (the universe of units a forecast ranks, whose total area is A in PAI) is every unit
 covering the force areas the events fall in, plus any unit holding an event just outside them
@@ -31,7 +32,12 @@ class Unit:
 
     @property
     def label(self) -> str:
-        return self.kind if self.kind == "lsoa" else f"{self.kind}:{self.size}"
+        return self.kind if self.kind in ("lsoa", "area") else f"{self.kind}:{self.size}"
+
+    @property
+    def has_coordinates(self) -> bool:
+        """False for "area": areas known only by a code (a ward or LSOA count table without geography)."""
+        return self.kind != "area"
 
     @property
     def spacing_m(self) -> float:
@@ -221,15 +227,51 @@ def unit_polygons(unit: Unit, ids) -> "geopandas.GeoDataFrame":  # noqa: F821
 
 
 # -- periods ----------------------------------------------------------------------------------------
-def period_starts(times: pd.Series, period: str, end=None) -> tuple[pd.Series, pd.Timestamp]:
-    """Start of the period each time falls in. Weeks are 7-day blocks ending at `end` (exclusive;
-    default: the day after the latest event), so the last week is complete; months are calendar months."""
+def period_starts(times: pd.Series, period: str, end=None) -> tuple[pd.Series, pd.Timestamp | None]:
+    """Start of the period each time falls in, and the anchor (`end`, or None on the calendar).
+
+    Periods are calendar periods, never anchored on the data: weeks are ISO weeks (Monday to Sunday),
+    months calendar months, days calendar days. With an explicit `end` (exclusive; `--until`), weeks
+    are instead the 7-day blocks ending at `end`, so the last one is the 7 days before it (the same as
+    ISO weeks when `end` is a Monday); for months `end` must be the first day of a month."""
     times = pd.to_datetime(times)
-    if period == "month":
-        return times.dt.to_period("M").dt.start_time, None
     if period not in PERIODS:
         raise HotspotError(f"unknown period {period!r}: use week, month or day")
-    days = 7 if period == "week" else 1
-    end = pd.Timestamp(end).normalize() if end is not None else times.max().normalize() + pd.Timedelta(days=1)
-    offset = np.floor((times - end) / pd.Timedelta(days=days)).astype(np.int64)
-    return end + pd.to_timedelta(offset * days, unit="D"), end
+    end = check_until(end, period)
+    if period == "month":
+        return times.dt.to_period("M").dt.start_time, end
+    day = times.dt.normalize()
+    if period == "day":
+        return day, end
+    if end is None:
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D"), None
+    offset = np.floor((day - end) / pd.Timedelta(days=7)).astype(np.int64)
+    return end + pd.to_timedelta(offset * 7, unit="D"), end
+
+
+def check_until(end, period: str) -> pd.Timestamp | None:
+    """An explicit end of the analysis (exclusive) as a day, checked against the period."""
+    if end is None or end == "":
+        return None
+    try:
+        end = pd.Timestamp(end)
+    except (ValueError, TypeError):
+        raise HotspotError(f"--until {end!r} is not a date (use YYYY-MM-DD)") from None
+    if end != end.normalize():
+        raise HotspotError(f"--until {end} must be a date without a time of day")
+    if period == "month" and end.day != 1:
+        raise HotspotError(f"--until {end.date()} must be the first day of a month for monthly periods "
+                           f"(e.g. {(end + pd.offsets.MonthBegin(1)).date()})")
+    return end
+
+
+def period_step(period: str):
+    """The offset from one period start to the next."""
+    return pd.offsets.MonthBegin(1) if period == "month" else pd.Timedelta(days=7 if period == "week" else 1)
+
+
+def period_label(period: str, end) -> str:
+    """How the periods were anchored, for reports."""
+    if end is not None:
+        return f"{period}s ending {pd.Timestamp(end).date()} (--until, exclusive)"
+    return {"week": "ISO weeks (Monday to Sunday)", "month": "calendar months", "day": "calendar days"}[period]

@@ -60,9 +60,8 @@ def layer(store, resolution: int = 8, start=None, end=None, force_code=None, ret
 
 def series(store, resolution: int = 8, start=None, end=None, force_code=None, retailer_id=None, offence_type=None,
            tactic_code=None) -> pd.DataFrame:
-    """Incidents per H3 cell and week (weeks counted back from `end`, exclusive; default the last day + 1)."""
-    if end is None:
-        end = pd.Timestamp(options(store)["last_day"]) + pd.Timedelta(days=1)
+    """Incidents per H3 cell and week: ISO weeks (Monday start) by default, or the 7-day blocks ending
+    the day before `end` (exclusive) when it is given."""
     frame = store.query("hotspots_cube_series", **_params(resolution, start, end, force_code, retailer_id,
                                                            offence_type, tactic_code))
     frame["period_start"] = pd.to_datetime(frame["period_start"])
@@ -77,9 +76,10 @@ def options(store) -> dict:
     return out
 
 
-def matrix(series_frame: pd.DataFrame, resolution, force_codes=None) -> CountMatrix:
+def matrix(series_frame: pd.DataFrame, resolution, force_codes=None, end=None) -> CountMatrix:
     """A weekly CountMatrix over the study area of the forces from (unit_id, period_start, incidents) rows
-    (a cube series or `counts.store_counts`), for forecasts and Gi*. `resolution`: an H3 resolution or a Unit."""
+    (a cube series or `counts.store_counts`), for forecasts and Gi*. `resolution`: an H3 resolution or a Unit.
+    `end` (exclusive): the weeks run up to it, empty ones included (the rows' weeks must end there)."""
     if series_frame.empty:
         raise HotspotError("no incidents for these filters")
     unit = resolution if isinstance(resolution, cells.Unit) else cells.Unit("h3", int(resolution))
@@ -91,12 +91,14 @@ def matrix(series_frame: pd.DataFrame, resolution, force_codes=None) -> CountMat
                                        ["location_force_code"]).dropna().unique())
     force_codes = [force_codes] if isinstance(force_codes, str) else list(force_codes)
     area = cells.study_area(unit, force_codes, extra_units=series_frame["unit_id"].unique())
-    periods = pd.DatetimeIndex(sorted(series_frame["period_start"].unique()))
-    periods = pd.date_range(periods.min(), periods.max(), freq="7D")
+    periods = pd.DatetimeIndex(sorted(pd.to_datetime(series_frame["period_start"]).unique()))
+    last = periods.max() if end is None else pd.Timestamp(end) - pd.Timedelta(days=7)
+    periods = pd.date_range(periods.min(), last, freq="7D")
+    anchor = "calendar" if end is None else "until"
     r = pd.Series(np.arange(len(area)), index=area["unit_id"]).reindex(series_frame["unit_id"]).to_numpy()
     c = pd.Series(np.arange(len(periods)), index=periods).reindex(series_frame["period_start"]).to_numpy()
     ok = ~(np.isnan(r) | np.isnan(c))
     counts = np.zeros((len(area), len(periods)))
     np.add.at(counts, (r[ok].astype(int), c[ok].astype(int)), series_frame["incidents"].to_numpy(dtype=float)[ok])
     return CountMatrix(unit=unit, period="week", units=area, periods=periods, counts=counts,
-                       end=periods[-1] + pd.Timedelta(days=7))
+                       end=periods[-1] + pd.Timedelta(days=7), anchor=anchor)

@@ -87,15 +87,18 @@ def _classify_one(sig, opposite, trend) -> str | None:
     return None
 
 
-def emerging_hot_spots(cm: CountMatrix, periods: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
-    """Per unit with crime: category, trend, periods hot/cold, Mann-Kendall on the z series."""
+def emerging_hot_spots(cm: CountMatrix, periods: int | None = None, alpha: float = 0.05,
+                       p_method: str = "exact") -> pd.DataFrame:
+    """Per unit with crime: category, trend, periods hot/cold, Mann-Kendall on the z series.
+    `p_method`: the per-period Gi* p-value (gistar: "exact" default, or "normal" as ArcGIS)."""
     counts = cm.counts[:, -periods:] if periods else cm.counts
     if counts.shape[1] < 2:
         raise HotspotError("emerging hot spot analysis needs at least two periods")
     w = gistar.weights(cm.units, cm.unit.spacing_m, cm.unit.kind)
     zs, hot, cold = [], [], []
     for j in range(counts.shape[1]):
-        res = gistar.gi_star(counts[:, j], cm.units, cm.unit.spacing_m, cm.unit.kind, alpha=alpha, w=w)
+        res = gistar.gi_star(counts[:, j], cm.units, cm.unit.spacing_m, cm.unit.kind, alpha=alpha, w=w,
+                             p_method=p_method)
         zs.append(res["gi_z"].to_numpy())
         sig = res["q_value"].to_numpy() <= alpha
         hot.append(sig & (res["gi_z"].to_numpy() > 0))

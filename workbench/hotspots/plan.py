@@ -7,8 +7,9 @@
     plan.accuracy  backtest summary (method beside the naive baseline at 1/5/10% of area)
     plan.meta      force, period, data range, method, accuracy sentence ...
 
-The period planned is the one after the data: with period "week" the 7 days after the day of the
-latest event (weeks are counted back from there, so the last week of history is complete).
+The period planned is the one after the data: with period "week" the ISO week (Monday to Sunday)
+after the week of the latest event, or with `until` the 7 days from that date (periods are calendar
+periods, never anchored on the latest event; see cells.period_starts).
 """
 from __future__ import annotations
 
@@ -44,11 +45,11 @@ def force_name(code: str | None) -> str:
 
 def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_code: str | None = None,
                 unit: str = "h3:8", method: str = forecast.BETTER_DEFAULT, period: str = "week", top: int = 15,
-                profile_periods: int = 12, origins: int = 12, periods: str = "full") -> PatrolPlan:
+                profile_periods: int = 12, origins: int = 12, periods: str = "full", until=None) -> PatrolPlan:
     if top < 1:
         raise HotspotError("--top must be at least 1")
     ev = validate(events)
-    cm = count_matrix(ev, unit, period, force_codes=force_code, periods=periods)
+    cm = count_matrix(ev, unit, period, force_codes=force_code, periods=periods, end=until)
     if cm.counts.shape[1] < 2:
         raise HotspotError("a patrol plan needs at least two periods of history")
     fc = forecast.forecast_next(cm=cm, method=method)
