@@ -12,7 +12,8 @@ Steps (each in its own process, benchmarks.common.measure):
     also the whole explorer refresh (layer + offline map HTML) for counts;
   - Gi* with 999 permutations on ~5k H3 r8 cells (two forces' study area);
   - Knox with 999 permutations on 40k events (store locations), and on 40k scattered points (the
-    no-shared-location worst case: every pair counted one by one, permutations over 2 processes);
+    no-shared-location worst case, permutations over 2 processes; engine "auto": the sweep; the
+    sweep beside the pair counter it replaced is benchmarks/bench_knox.py);
   - patrol plan end to end (query, forecast, backtest, map HTML+PNG, PDF+PNG) for West Yorkshire;
   - map file sizes (plan map, national hotspot map).
 Full: 10M incidents; quick: 200k.
@@ -158,7 +159,7 @@ def _gistar(db: str) -> dict:
 
 
 def _knox(db: str, n: int = 40_000, iterations: int = 999, scattered: bool = False, n_jobs: int = 1,
-          space_edges=None) -> dict:
+          space_edges=None, engine: str = "auto") -> dict:
     import time
 
     import numpy as np
@@ -175,7 +176,7 @@ def _knox(db: str, n: int = 40_000, iterations: int = 999, scattered: bool = Fal
         xy = xy + np.random.default_rng(2).normal(0, 300, xy.shape)
     days = ((ev["occurred_at"] - ev["occurred_at"].min()).dt.total_seconds() / 86400).to_numpy()
     t0 = time.perf_counter()
-    table = knox.knox(xy=xy, days=days, iterations=iterations, n_jobs=n_jobs,
+    table = knox.knox(xy=xy, days=days, iterations=iterations, n_jobs=n_jobs, engine=engine,
                       space_edges=space_edges or knox.DEFAULT_SPACE_EDGES)
     wall = time.perf_counter() - t0
     return {"events": int(len(xy)), "pairs": int(table.attrs["pairs"]), "strategy": table.attrs["strategy"],
