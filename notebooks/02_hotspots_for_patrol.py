@@ -121,7 +121,7 @@ kn[["space_band", "time_band", "observed", "expected", "ratio", "p_value"]].roun
 
 # %% [markdown]
 # ## The patrol plan for next week
-# The 7 days after the latest incident: top places by the KDE forecast, the stores in them, when crime
+# The calendar week (Monday to Sunday) after the last week of data: top places by the KDE forecast, the stores in them, when crime
 # happens there, and the method's measured accuracy, written as a table, an offline map and a briefing
 # (PDF and PNG) with the security marking.
 
