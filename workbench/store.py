@@ -309,15 +309,22 @@ class Store:
         table's rows can be counted. Raises DamagedStoreError."""
         try:
             size_row = self.con.execute("PRAGMA database_size").fetchone()
-            block_size, total_blocks = int(size_row[2]), int(size_row[3])
-            if total_blocks and self.path.exists():
-                expected = FILE_HEADER_BYTES + total_blocks * block_size
+            block_size = int(size_row[2])
+            # the highest block any table's data sits in must lie inside the file (free blocks past the end
+            # may have been truncated away by DuckDB itself, so the total block count is no measure)
+            highest = -1
+            for table in self._tables():  # names from the catalog
+                self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+                row = self.con.execute(
+                    "SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1))) "
+                    "FROM pragma_storage_info($t) WHERE persistent", {"t": table}).fetchone()
+                highest = max(highest, -1 if row[0] is None else int(row[0]))
+            if highest >= 0 and self.path.exists():
+                expected = FILE_HEADER_BYTES + (highest + 1) * block_size
                 actual = self.path.stat().st_size
                 if actual < expected:
-                    raise self._damaged(f"the file is {actual:,} bytes but its {total_blocks} blocks need "
-                                        f"{expected:,} (a truncated copy?)")
-            for table in self._tables():
-                self.con.execute(f'SELECT count(*) FROM "{table}"').fetchone()  # names from the catalog
+                    raise self._damaged(f"the file is {actual:,} bytes but holds data in block {highest}, which "
+                                        f"needs {expected:,} (a truncated copy?)")
         except DamagedStoreError:
             raise
         except duckdb.Error as exc:
