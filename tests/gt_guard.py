@@ -5,8 +5,8 @@ workbench; the library (workbench/ outside sample/, widgets/, and in a notebook 
 cells) must never touch it. A grep over the source cannot tell (a path held in a variable looks like any
 other path), so this module watches at run time, in three places where a file can be reached by name:
 
-- Python's audit events: `open` (builtins.open, io.open, os.open, pathlib), `os.listdir`, `os.scandir`,
-  `glob.glob`, `shutil.copyfile` / `shutil.copytree`;
+- Python's audit events: `open` (builtins.open, io.open, os.open, pathlib), `glob.glob` with a pattern
+  naming ground_truth, `shutil.copyfile` / `shutil.copytree` (a plain directory listing is not a read);
 - pyarrow's readers (`pyarrow.parquet.read_table`, `ParquetFile`, `ParquetDataset`, `read_metadata`,
   `read_schema`, `pyarrow.dataset.dataset`, `pyarrow.csv.read_csv`, `pyarrow.json.read_json`), which open
   files in C++ and raise no audit event (pandas.read_parquet goes this way);
@@ -39,8 +39,9 @@ LOG_ENV, STRICT_ENV, REPO_ENV, SITE_ENV = ("WORKBENCH_GT_GUARD_LOG", "WORKBENCH_
                                            "WORKBENCH_GT_GUARD_REPO", "WORKBENCH_GT_GUARD")
 SITE_DIR = Path(__file__).resolve().parent / "gt_guard_site"
 FOLDER = "ground_truth"
-AUDIT_EVENTS = {"open", "os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "shutil.copyfile",
-                "shutil.copytree"}
+# (a plain directory listing is not a read: `workbench summary` globs */*.html under the store's folder and so
+# lists a world's ground_truth/ beside it; a glob *pattern* naming ground_truth is a search for it, and is)
+AUDIT_EVENTS = {"open", "glob.glob", "glob.glob/2", "shutil.copyfile", "shutil.copytree"}
 
 PYARROW_READERS = {
     "pyarrow.parquet": ("read_table", "ParquetFile", "ParquetDataset", "read_metadata", "read_schema",

@@ -1,6 +1,6 @@
 """The ground-truth guard (tests/gt_guard.py, installed by tests/conftest.py for every test, every Python
 subprocess and, in strict mode, every notebook kernel) catches library code reading a sample world's
-ground_truth/ through a path held in a variable, by every route a file can be read: open/pathlib, listing,
+ground_truth/ through a path held in a variable, by every route a file can be read: open/pathlib, glob,
 pandas/pyarrow (C++ reads, no audit event) and DuckDB SQL; and the library gives identical results with the
 ground-truth folder absent."""
 from __future__ import annotations
@@ -48,10 +48,11 @@ def world_summary(world_dir):
         size = len(fh.read())
     return {"groups": size, "dir": str(world_dir)}
 ''',
-    "listing": '''
+    "glob": '''
 def world_summary(world_dir):
+    import glob
     truth = Path(world_dir) / "ground_truth"
-    return {"groups": len(list(truth.iterdir())), "dir": str(world_dir)}
+    return {"groups": len(glob.glob(str(truth / "*.parquet"))), "dir": str(world_dir)}
 ''',
     "swallowed": '''
 def world_summary(world_dir):
@@ -114,7 +115,7 @@ def test_the_same_reads_from_tests_and_from_the_generator_are_allowed(tiny_world
     gt_guard.take()
     assert len(pd.read_parquet(tiny_world / "ground_truth" / "groups.parquet")) > 0   # a test reading: fine
     generator = REPO / "workbench" / "sample" / "generate.py"
-    for route in ("pandas", "duckdb", "open", "listing"):
+    for route in ("pandas", "duckdb", "open", "glob"):
         assert _planted(route, generator)(tiny_world)["groups"] > 0   # the generator's own code: allowed
     assert gt_guard.take() == []
     # a library helper the generator calls is the generator acting; the same helper called from a test is not

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -93,6 +94,13 @@ def main() -> None:
                   "Suspects": "John Smith,Jane Doe"}),
         wmp(2, **{"Crime Ref": "20WM/99999/25", "Date": "05/03/2025 14:30", "Value": "120.50"}),
         wmp(3, **{"Crime Ref": "20WM/55555/25", "Date": "20/03/2025 09:00"})], delimiter=";", folder=FIXTURES)
+    # load-time rules (tests/test_rule_coverage.py): after brightmart_clean.csv, a report citing its first crime
+    # number at another store (13/40001/25 is at store 101; this says 102): kept apart, MERGE_SUSPECT; and a
+    # re-submission whose _quarantine_id names no quarantine entry of the source: QUARANTINE_ID_FOREIGN
+    write_csv("merge_suspect.csv", BRM_HEADER, [brm(1, incident_id="BRM-INC-9001", referral_id="BRM-T-9001",
+                                                    store_no="102")], folder=FIXTURES)
+    write_csv("quarantine_id_unknown.csv", BRM_HEADER + ["_quarantine_id"],
+              [dict(brm(9002), _quarantine_id="999999")], folder=FIXTURES)
     # 1-2 empty and header only
     (HERE / "empty.csv").write_bytes(b"")
     write_csv("header_only.csv", BRM_HEADER, [])
@@ -273,7 +281,9 @@ def main() -> None:
     ws.append(["FTH-T-2", "101", dt.datetime(2025, 3, 2, 10, 0), "13/88882/25", "West Yorkshire Police", "=1+1",
                "01/02/1991", "M", "offender", -5, "FOIL", "No", "", "", "normal", dt.datetime(2025, 3, 6, 10, 0),
                "2B P"])
+    wb.properties.created = wb.properties.modified = dt.datetime(2025, 1, 1)
     wb.save(HERE / "formula_cells.xlsx")
+    deterministic_zip(HERE / "formula_cells.xlsx")
     # 38 police.uk street file with a bad month and coordinates outside GB
     street = [["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location", "LSOA code",
                "LSOA name", "Crime type", "Last outcome category", "Context"],
@@ -302,7 +312,74 @@ def main() -> None:
         w.writerow(r.values())
     w.writerow(list(brm(3).values()) + ["surplus", "cells"])
     (HERE / "too_many_fields.csv").write_text(text.getvalue())
-    zipfile  # noqa: B018 (imported for readers of this script: XLSX files are zips)
+    rule_fixtures()
+
+
+FIXED_TIME = (2025, 1, 1, 0, 0, 0)
+
+
+def deterministic_zip(path: Path) -> None:
+    """Rewrite a zip (an XLSX) with fixed entry times, so that re-running this script gives the same bytes."""
+    with zipfile.ZipFile(path) as zin:
+        entries = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            if name == "docProps/core.xml":  # openpyxl stamps the save time as modified
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z", data)
+            zout.writestr(zipfile.ZipInfo(name, date_time=FIXED_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def rule_fixtures() -> None:
+    """rule_*.csv: one good row, then rows that each fire one rule never fired by the files above (and
+    boundary cases: the limit itself passes, one step past it does not). Expected outcomes, exact, are in
+    tests/test_ingest_bad_inputs.py; tests/test_rule_coverage.py checks every rule fires somewhere."""
+    store_header = ["retailer_code", "retailer_name", "sector", "store_ref", "store_name", "address", "town",
+                    "postcode", "latitude", "longitude", "police_force"]
+    base_store = ["BRM", "Brightmart", "convenience", "301", "Brightmart York", "5 Stonegate", "York", "YO1 8AS",
+                  "53.9610", "-1.0830", "North Yorkshire Police"]
+    stores = [base_store, ["BRM", "Brightmart", "convenience", "", "Brightmart Nowhere", "", "", "", "", "", ""],
+              ["", "Brightmart", "convenience", "302", "Brightmart Selby", "", "Selby", "YO8 4AA", "53.78", "-1.07",
+               "North Yorkshire Police"],
+              ["BRM", "Brightmart", "convenience", "303", "Brightmart Whitby", "", "Whitby", "YO21 1AA", "north",
+               "-0.61", "North Yorkshire Police"]]
+    with open(HERE / "rule_store_key_missing.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([store_header] + stores)
+    cases = {
+        # errors never fired above
+        "rule_date_missing.csv": [brm(2, occurred="")],
+        "rule_force_missing.csv": [brm(2, police_force="", store_no="999")],   # no force, no known store
+        # warnings never fired above
+        "rule_force_from_store.csv": [brm(2, police_force="")],                 # store 101 is West Yorkshire's
+        "rule_store_unknown.csv": [brm(2, store_no="999")],
+        "rule_referral_ref_missing.csv": [brm(2, referral_id="")],
+        "rule_received_missing.csv": [brm(2, referred_at="")],
+        "rule_dob_unparseable.csv": [brm(2, offender_dobs="1990-13-45; 1985-05-06")],
+        "rule_dob_implausible.csv": [brm(2, offender_dobs="2090-01-01; 1901-01-01")],
+        "rule_bool_unrecognised.csv": [brm(2, violence="maybe", detained="Y")],
+        "rule_count_mismatch.csv": [brm(2, num_offenders="1", offender_names="John Smith; Jane Doe; Al Ray")],
+        # boundaries: zero is a value (accepted), one penny or one person below it is not
+        "rule_value_boundaries.csv": [brm(2, loss_gbp="0", num_offenders="0", offender_names="", offender_dobs=""),
+                                      brm(3, loss_gbp="0.00"), brm(4, loss_gbp="-0.01"),
+                                      brm(5, num_offenders="-1")],
+        # an incident at the minute of its referral is fine; one minute later is after it
+        "rule_incident_referral_edge.csv": [brm(2, occurred="2025-04-03 10:00", referred_at="2025-04-03 10:00"),
+                                            brm(3, occurred="2025-04-04 10:01", referred_at="2025-04-04 10:00")],
+        # ingest.max_field_chars (5000): exactly the limit is kept quietly, one more character is flagged
+        # (with a ':' so the cheap prefilter lets the row through to the per-field test at the limit itself)
+        "rule_field_length_edge.csv": [brm(2, narrative="Note: " + "x" * 4994), brm(3, narrative="Note: " + "y" * 4995)],
+    }
+    for name, extra in cases.items():
+        write_csv(name, BRM_HEADER, [brm(1)] + extra)
+    # force-file rules: coordinates that are not numbers; handling code C without its conditions; the edge of
+    # the GB box (the south-west corner 49.8, -8.7 is inside; beyond it, with no postcode, is outside)
+    write_csv("rule_coords_unparseable.csv", WMP_HEADER, [wmp(1), wmp(2, Lat="fifty-two", Lon="-1.9000")],
+              delimiter=";")
+    write_csv("rule_grading_conditions_missing.csv", WMP_HEADER,
+              [wmp(1, Handling="C", Conditions="do not disclose to the retailer"), wmp(2, Handling="C")],
+              delimiter=";")
+    write_csv("rule_gb_box_edge.csv", WMP_HEADER, [
+        wmp(1, Lat="49.8", Lon="-8.7", Postcode="", Location="Scilly shop"),
+        wmp(2, Lat="49.79", Lon="-8.7", Postcode="", Location="Off Scilly")], delimiter=";")
 
 
 if __name__ == "__main__":
