@@ -1,4 +1,5 @@
-"""notebooks/02_hotspots_for_patrol runs headless (papermill) against a small store the test builds, and the
+"""notebooks/02_hotspots_for_patrol runs headless (papermill) against a store built by `workbench sample`, `workbench
+ingest` and `workbench geo enrich` (tests/hotspot_fixtures.ingested_world, never ground truth), and the
 HotspotExplorer widget's filters update its map, chart and table in place."""
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import notebook_runner
-from tests.hotspot_fixtures import fill_store, world
+from tests.hotspot_fixtures import ingested_world
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "02_hotspots_for_patrol.py"
@@ -15,12 +16,11 @@ NOTEBOOK = REPO / "notebooks" / "02_hotspots_for_patrol.py"
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory):
-    from workbench.store import open_store
+    import shutil
 
-    incidents, stores = world(str(tmp_path_factory.getbasetemp() / "hotspot_world"))
+    built = ingested_world(tmp_path_factory.getbasetemp() / "ingested_world")
     db = tmp_path_factory.mktemp("nb") / "nb.duckdb"
-    with open_store(db) as store:
-        fill_store(store, incidents, stores, force_codes=["13", "06"])
+    shutil.copy(built["db"], db)
     return db
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import notebook_runner
-from tests.hotspot_fixtures import fill_store, world
+from tests.hotspot_fixtures import ingested_world
 
 pytestmark = pytest.mark.browser
 NOTEBOOK = notebook_runner.NOTEBOOKS / "02_hotspots_for_patrol.py"
@@ -37,17 +37,16 @@ def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 90) -> None:
 
 
 @pytest.fixture
-def voila_page(tmp_path):
+def voila_page(tmp_path, tmp_path_factory):
+    import shutil
+
     import jupytext
     import nbformat
     import papermill
 
-    from workbench.store import open_store
-
-    incidents, stores = world(str(tmp_path / "hotspot_world"))
+    # a store built by the real ingest and enrichment of a small sample world (shared by the session)
     db = tmp_path / "voila.duckdb"
-    with open_store(db) as store:
-        fill_store(store, incidents, stores, force_codes=["13", "06"])
+    shutil.copy(ingested_world(tmp_path_factory.getbasetemp() / "ingested_world")["db"], db)
     nb = jupytext.read(NOTEBOOK)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     source = tmp_path / "source.ipynb"
