@@ -14,13 +14,14 @@ ASSETS_DIR := $(VENV)/share/workbench-assets
 LAB_PORT ?= 8888
 LAB_TOKEN_FILE ?= $(VENV)/.lab_token
 
-.PHONY: setup browser assets demo test lab bench lock clean help
+.PHONY: setup browser assets demo test lab bench mutation lock clean help
 
 help:
 	@echo "make demo   - set up .venv (and Debian chromium if missing), generate the sample world, load it, write outputs under $(OUT)/"
 	@echo "make test   - set up .venv (and Debian chromium if missing) and run every test"
 	@echo "make lab    - JupyterLab on 127.0.0.1:$(LAB_PORT) with the curated notebooks (token in $(LAB_TOKEN_FILE))"
 	@echo "make bench  - run benchmarks/ (JSON under $(OUT)/bench/)"
+	@echo "make mutation [MUTATION_MODULES='rules quarantine'] - mutation testing of the core modules (slow; $(OUT)/mutation/)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s)" % sys.version.split()[0])'
@@ -68,6 +69,17 @@ lab: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks.run --out $(OUT)/bench
+
+# Mutation testing (mutmut, the `mutation` extra; slow, so not part of `make test` or CI): each core module against
+# its own test files in a scratch copy under $(OUT)/mutation/<module>/, results in $(OUT)/mutation/*.json
+# (docs/testing.md, "Mutation testing"). MUTATION_MODULES picks some (scripts/mutation.py --list names them).
+MUTATION_MODULES ?=
+$(VENV)/.mutation-installed: pyproject.toml constraints.txt | $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[mutation]'
+	touch $@
+
+mutation: $(VENV)/.mutation-installed
+	nice -n 10 $(BIN)/python scripts/mutation.py $(MUTATION_MODULES)
 
 # Refresh constraints.txt from a clean resolve of pyproject.toml (needs the registries).
 lock:

@@ -88,7 +88,7 @@ def _click_command(words: list[str]):
 
 def test_demo_prerequisites_cover_what_its_steps_need():
     prereqs, recipes = _make_database()
-    venv = _target_running(recipes, "-c constraints.txt")
+    venv = _target_running(recipes, "-c constraints.txt -e '.[dev]'")   # (make mutation installs its extra too)
     browser = _target_running(recipes, "install_chromium.sh")
     assets = _target_running(recipes, "fetch_map_assets.py")
     steps = _demo_steps()

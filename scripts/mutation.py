@@ -1,0 +1,131 @@
+"""Mutation testing of the core modules with mutmut (`make mutation`; docs/testing.md, "Mutation testing").
+
+Each module runs on its own, in a scratch copy of the checkout under out/mutation/<module>/ (mutmut reads its
+configuration from the working folder and writes mutants/ there; the checkout is never touched), against the
+test files that exercise it only, so one run takes minutes. Results: out/mutation/<module>.json (mutmut's
+counts and every surviving mutant's name and diff) and out/mutation/summary.json.
+
+    python scripts/mutation.py [MODULE ...]     (default: every module, smallest first)
+    python scripts/mutation.py --list
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "out" / "mutation"
+COPY = ("workbench", "widgets", "tests", "queries", "sample_data", "notebooks", "benchmarks", "pyproject.toml",
+        "setup.py", "MANIFEST.in")
+
+# module -> (source file, test files run against its mutants). Fast, direct tests only; the slow end-to-end
+# files (sample worlds, notebooks, browsers) are left to `make test`.
+MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rules": ("workbench/ingest/rules.py", ("tests/test_config_overrides.py", "tests/test_ingest_pipeline.py")),
+    "quarantine": ("workbench/ingest/quarantine.py", ("tests/test_ingest_pipeline.py",
+                                                       "tests/test_ingest_quarantine_integrity.py",
+                                                       "tests/test_mutants_ingest.py")),
+    "validate": ("workbench/ingest/validate.py", ("tests/test_ingest_pipeline.py", "tests/test_mutants_ingest.py")),
+    "load": ("workbench/ingest/load.py", ("tests/test_ingest_pipeline.py", "tests/test_ingest_merge.py",
+                                          "tests/test_mutants_ingest.py")),
+    "emerging": ("workbench/hotspots/emerging.py", ("tests/test_hotspots_stats.py",)),
+    "backtest": ("workbench/hotspots/backtest.py", ("tests/test_hotspots_forecast.py",)),
+    "gistar": ("workbench/hotspots/gistar.py", ("tests/test_hotspots_gistar.py",)),
+    "knox": ("workbench/hotspots/knox.py", ("tests/test_hotspots_stats.py",)),
+}
+
+
+def _setup_cfg(source: str, tests: list[str]) -> str:
+    lines = ["[mutmut]", "source_paths=workbench", f"only_mutate={source}",
+             "also_copy=", *(f"    {p}" for p in ("widgets", "queries", "sample_data", "notebooks", "benchmarks")),
+             "pytest_add_cli_args_test_selection=", *(f"    {t}" for t in tests),
+             "pytest_add_cli_args=", "    -p", "    no:cacheprovider", "    -q",
+             "mutate_only_covered_lines=true", "use_git_change_detection=false", ""]
+    return "\n".join(lines)
+
+
+def _scratch(name: str, source: str, tests: list[str]) -> Path:
+    work = OUT / name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
+    for item in COPY:
+        src = REPO / item
+        if src.is_dir():
+            shutil.copytree(src, work / item, ignore=ignore)
+        elif src.is_file():
+            shutil.copy2(src, work / item)
+    (work / "setup.cfg").write_text(_setup_cfg(source, tests), encoding="utf-8")
+    return work
+
+
+def _stats(work: Path, mutmut: str) -> dict:
+    subprocess.run([mutmut, "export-cicd-stats"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+    stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
+    listing = subprocess.run([mutmut, "results"], cwd=work, check=True, capture_output=True, text=True).stdout
+    survivors = []
+    for line in listing.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if status in ("survived", "no tests") and name:
+            diff = subprocess.run([mutmut, "show", name], cwd=work, capture_output=True, text=True).stdout
+            survivors.append({"mutant": name, "status": status, "diff": diff})
+    return {**stats, "survivors": survivors}
+
+
+def run(name: str, mutmut: str, children: int) -> dict:
+    source, tests = MODULES[name]
+    tests = [t for t in tests if (REPO / t).exists()]
+    work = _scratch(name, source, tests)
+    started = time.time()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("WORKBENCH_CONFIG", None)
+    with open(OUT / f"{name}.log", "w", encoding="utf-8") as log:
+        proc = subprocess.run([mutmut, "run", "--max-children", str(children)], cwd=work, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {OUT / (name + '.log')}")
+    result = {"module": name, "source": source, "tests": tests, "seconds": round(time.time() - started),
+              **_stats(work, mutmut)}
+    judged = result["killed"] + result["survived"] + result.get("timeout", 0) + result.get("suspicious", 0)
+    result["percent_killed"] = round(100 * (result["killed"] + result.get("timeout", 0)) / judged, 1) if judged else None
+    (OUT / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--mutmut", default=str(Path(sys.executable).parent / "mutmut"))
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, (source, tests) in MODULES.items():
+            print(f"{name:12} {source:36} {' '.join(tests)}")
+        return 0
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}: use {', '.join(MODULES)}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    summary_file = OUT / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    for name in args.modules or list(MODULES):
+        r = run(name, args.mutmut, args.children)
+        summary[name] = {k: r[k] for k in ("source", "total", "killed", "survived", "timeout", "no_tests",
+                                           "skipped", "suspicious", "percent_killed", "seconds") if k in r}
+        summary_file.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        print(f"{name}: {r['killed']} killed, {r['survived']} survived of {r['total']} "
+              f"({r['percent_killed']}% killed, {r['seconds']} s); {len(r['survivors'])} listed in {OUT / (name + '.json')}",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
