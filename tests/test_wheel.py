@@ -121,7 +121,7 @@ print(json.dumps({k: str(v) for k, v in paths.items()} | {"queries_n": len(q.ava
     proc = _run(["-c", probe], installed, tmp_path)
     assert proc.returncode == 0, proc.stderr
     found = json.loads(proc.stdout)
-    assert found.pop("queries_n") == len(list((REPO / "queries").glob("*.sql")))
+    assert found.pop("queries_n") == len(list((REPO / "queries").glob("**/*.sql")))
     for name, path in found.items():
         path = Path(path)
         assert path.is_relative_to(installed), f"{name} comes from {path}, not the installed wheel"

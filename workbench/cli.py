@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "workbench.commands.ingest_cmds",
     "workbench.commands.hotspots_cmds",
     "workbench.commands.audit_cmds",
+    "workbench.commands.link_cmds",
 )
 
 app = typer.Typer(

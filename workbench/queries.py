@@ -73,11 +73,12 @@ def _strip_comments(sql: str) -> str:
 
 @lru_cache(maxsize=None)
 def load(name: str) -> Query:
-    path = QUERIES_DIR / f"{name}.sql"
-    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
+    path = QUERIES_DIR / f"{name}.sql"  # a capability's folder may hold its queries: `linkage/name`
+    if not re.fullmatch(r"(?:[a-z0-9_]+/)?[a-z0-9_]+", name) or not path.is_file():
         raise WorkbenchError(f"no query named {name!r} in {QUERIES_DIR}")
     return _parse_header(name, path.read_text(encoding="utf-8"))
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+    return sorted([p.stem for p in QUERIES_DIR.glob("*.sql")] +
+                  [f"{p.parent.name}/{p.stem}" for p in QUERIES_DIR.glob("*/*.sql")])

@@ -1,0 +1,177 @@
+"""`workbench link records|run|status|decide|explain`: person and vehicle resolution (docs/linkage.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from workbench.commands.common import DbOption, JsonOption, emit_json, print_table, say
+from workbench.errors import WorkbenchError
+
+link_app = typer.Typer(help="Resolve person and vehicle mentions into people and vehicles (docs/linkage.md).",
+                       no_args_is_help=True)
+SettingsOption = typer.Option(None, "--settings", help="A linkage YAML merged over workbench/config/linkage.yaml.")
+
+
+def _read_records(path: Path):
+    import pandas as pd
+
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                                sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
+        else:
+            raise WorkbenchError(f"{path}: not a CSV or Parquet file (by its extension)")
+    except WorkbenchError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise WorkbenchError(f"{path}: the file is empty") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's fault: one line
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise WorkbenchError(f"{path}: cannot be read as {suffix.lstrip('.') or 'a table'}: {reason}") from None
+    if frame.empty:
+        raise WorkbenchError(f"{path}: no records (the file has no data rows)")
+    return frame
+
+
+@link_app.command("records")
+def records(
+    file: Path = typer.Argument(..., help="CSV or Parquet of person records."),
+    id_column: str = typer.Option(..., "--id-column", help="Column holding each record's unique id."),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="Roles to columns, e.g. forename=First,surname=Last,dob=DOB (roles: forename, "
+                                "surname, full_name, alias, dob, gender, address, town, postcode, other_id, latitude, "
+                                "longitude, seen_at, group). Default: guessed from usual column names."),
+    out: Path = typer.Option(..., "--out", help="Output table (.csv, .xlsx or .jsonl): one row per record."),
+    settings_file: Optional[Path] = SettingsOption,
+    db: Optional[Path] = typer.Option(None, "--db", help="Record the export in this store's audit log."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Deduplicate a file of person records: record id, cluster id, and the match weight that joined it."""
+    from workbench import exports
+    from workbench.linkage import guess_columns, link_records, load_settings, parse_columns
+
+    exports.check_output(out, exports.TABLE_SUFFIXES)
+    settings = load_settings(settings_file)
+    frame = _read_records(file)
+    roles = parse_columns(columns) if columns else guess_columns(frame)
+    if not roles:
+        raise WorkbenchError(f"{file}: no person columns recognised; name them with --columns role=column,...")
+    result, resolution = link_records(frame, id_column, roles, settings=settings)
+    table = result.rename(columns={id_column: "record_id"}).loc[:, ["record_id", "cluster_id", "match_weight",
+                                                                   "joined_by"]]
+    table["match_weight"] = table["match_weight"].map(lambda w: None if w is None or w != w else round(float(w), 3))
+    written = exports.write_table(table, out)
+    summary = {"file": str(file), "records": int(len(table)), "clusters": int(table.cluster_id.nunique()),
+               "review_pairs": int(len(resolution.review_pairs())), "out": str(out), "roles": roles,
+               "settings_version": settings.version}
+    if db is not None:
+        exports.audit_export(db, "export", out, {"kind": "link-records", "source": str(file),
+                                                 "rows": written.get("rows")})
+    if json_out:
+        emit_json(summary)
+        return
+    say(f"{summary['records']:,} records -> {summary['clusters']:,} clusters ({summary['review_pairs']:,} pairs "
+        f"for review) written to {out}")
+
+
+@link_app.command("run")
+def run(
+    db: Optional[Path] = DbOption,
+    settings_file: Optional[Path] = SettingsOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Resolve the store's person and vehicle mentions (decisions re-applied; ids kept across runs)."""
+    from workbench.linkage import load_settings
+    from workbench.linkage.run import run_all
+    from workbench.store import open_store
+
+    settings = load_settings(settings_file)
+    with open_store(db) as store:
+        results = run_all(store, settings)
+    payload = [{k: v for k, v in r.items() if k != "resolution"} for r in results]
+    if json_out:
+        emit_json(payload)
+        return
+    for r in payload:
+        extra = f", {r['flags']} cloned-plate flags" if r["entity"] == "vehicle" else \
+            f", {r['review_pairs']} pairs for review"
+        say(f"{r['entity']}s: {r['records']:,} mentions -> {r['entities']:,} resolved (run {r['run_id']}{extra}; "
+            f"changes {r['events'] or 'none'})")
+
+
+@link_app.command("status")
+def status_cmd(db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """The latest person and vehicle runs: mentions, resolved entities, decisions, flags."""
+    from workbench.linkage.run import status
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        frame = status(store)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    if json_out:
+        emit_json(rows)
+        return
+    if not rows:
+        say("no linkage run yet: `workbench link run`")
+        return
+    print_table("linkage runs (latest of each)", rows)
+
+
+@link_app.command("decide")
+def decide_cmd(
+    confirm: Optional[list[str]] = typer.Option(None, "--confirm", help="Two mention ids that are one person/vehicle.",
+                                                ),
+    reject: Optional[list[str]] = typer.Option(None, "--reject", help="Two mention ids that are NOT one person/vehicle."),
+    ids: Optional[list[str]] = typer.Argument(None, help="The second id (after --confirm A or --reject A)."),
+    why: str = typer.Option(..., "--why", help="The reason, recorded with who and when."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Record an analyst's decision about a pair of mentions; applied on every later `link run`."""
+    from workbench.linkage.run import decide
+    from workbench.store import open_store
+
+    chosen = [("confirm", confirm), ("reject", reject)]
+    given = [(kind, values) for kind, values in chosen if values]
+    if len(given) != 1:
+        raise WorkbenchError("give exactly one of --confirm A B or --reject A B")
+    kind, values = given[0]
+    pair = list(values) + list(ids or [])
+    if len(pair) != 2:
+        raise WorkbenchError(f"--{kind} takes two mention ids, got {len(pair)}")
+    with open_store(db) as store:
+        decision_id = decide(store, kind, pair[0], pair[1], why)
+    say(f"decision {decision_id}: {kind} {pair[0]} {pair[1]} recorded; it applies from the next `workbench link run`")
+
+
+@link_app.command("explain")
+def explain_cmd(
+    a: str = typer.Argument(..., help="A person mention id."),
+    b: str = typer.Argument(..., help="Another person mention id."),
+    db: Optional[Path] = DbOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Why two person mentions are (or are not) one person: match weight per comparison."""
+    from workbench.linkage.run import explain
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        table = explain(store, a, b)
+    rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    for row in rows:
+        if isinstance(row["match_weight"], float):
+            row["match_weight"] = round(row["match_weight"], 3)
+    if json_out:
+        emit_json(rows)
+        return
+    print_table(f"match weight of {a} and {b} by comparison", rows)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(link_app, name="link")

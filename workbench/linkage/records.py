@@ -1,0 +1,186 @@
+"""Person records of any source brought to one prepared shape that the model compares.
+
+`prepare_person_records(frame, id_column, columns)` takes a DataFrame and a mapping of roles to its column
+names (roles: forename, surname, full_name, alias, dob, gender, address, town, postcode, other_id, and the
+context roles latitude, longitude, seen_at, group). Missing roles are simply absent evidence. The store's
+person mentions arrive through the same function (`workbench.linkage.store_io`).
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.linkage import names
+
+ROLES = ("forename", "surname", "full_name", "alias", "dob", "gender", "address", "town", "postcode", "other_id",
+         "latitude", "longitude", "seen_at", "group")
+PREPARED_COLUMNS = ("unique_id", "forename_norm", "surname_norm", "forename_canon", "forename_initial",
+                    "surname_initial", "surname_prefix", "full_name_norm", "alias_norm", "dob", "gender_norm",
+                    "postcode_norm", "postcode_out", "town_norm", "address_norm", "other_id", "latitude",
+                    "longitude", "seen_at", "group_key", "place_cell")
+# default role -> column guesses for `workbench link records` when --columns is not given
+DEFAULT_COLUMN_GUESSES = {
+    "forename": ("forename", "first_name", "given_name", "firstname"),
+    "surname": ("surname", "last_name", "family_name", "lastname"),
+    "full_name": ("full_name", "name", "fullname"),
+    "alias": ("alias", "aka", "nickname"),
+    "dob": ("dob", "date_of_birth", "birth_date"),
+    "gender": ("gender", "sex"),
+    "address": ("address", "address_line_1", "address1", "street"),
+    "town": ("town", "city"),
+    "postcode": ("postcode", "post_code", "zip"),
+    "other_id": ("other_id", "pnc_id", "pnc", "cro"),
+}
+_POSTCODE_OUT = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)")
+
+
+def guess_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Roles found in a frame by their usual column names (case-insensitive)."""
+    lower = {str(c).lower(): c for c in frame.columns}
+    found = {}
+    for role, candidates in DEFAULT_COLUMN_GUESSES.items():
+        for candidate in candidates:
+            if candidate in lower:
+                found[role] = lower[candidate]
+                break
+    return found
+
+
+def parse_columns(spec: str | None) -> dict[str, str]:
+    """`forename=First,surname=Last` -> {"forename": "First", "surname": "Last"}; unknown roles refused."""
+    result: dict[str, str] = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        role, sep, column = part.partition("=")
+        role, column = role.strip().lower(), column.strip()
+        if not sep or not column:
+            raise WorkbenchError(f"--columns: {part.strip()!r} is not role=column")
+        if role not in ROLES:
+            raise WorkbenchError(f"--columns: unknown role {role!r} (one of {', '.join(ROLES)})")
+        result[role] = column
+    return result
+
+
+def _text(series: pd.Series | None, n: int) -> list:
+    if series is None:
+        return [None] * n
+    return [None if (v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA) else str(v)
+            for v in series.astype(object).tolist()]
+
+
+def _gender(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = value.strip().lower()
+    if v in ("m", "male", "man", "boy"):
+        return "M"
+    if v in ("f", "female", "woman", "girl"):
+        return "F"
+    return "X" if v else None
+
+
+def _postcode(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    norm = re.sub(r"[^A-Z0-9]", "", value.upper())
+    if not norm:
+        return None, None
+    outward = norm[:-3] if len(norm) >= 5 else None
+    match = _POSTCODE_OUT.match(outward or "")
+    return norm, (match.group(1) if match else None)
+
+
+def prepare_person_records(frame: pd.DataFrame, id_column: str, columns: dict[str, str] | None = None,
+                           place_cell_degrees: float = 0.5) -> pd.DataFrame:
+    """The prepared records (PREPARED_COLUMNS, plus `source_*` copies of the given columns) of `frame`."""
+    columns = dict(columns or {})
+    if id_column not in frame.columns:
+        raise WorkbenchError(f"no id column {id_column!r} in the records (columns: {', '.join(map(str, frame.columns))})")
+    for role, column in columns.items():
+        if role not in ROLES:
+            raise WorkbenchError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+        if column not in frame.columns:
+            raise WorkbenchError(f"column {column!r} for {role} is not in the records "
+                                 f"(columns: {', '.join(map(str, frame.columns))})")
+    n = len(frame)
+    ids = _text(frame[id_column], n)
+    if any(i is None or not i.strip() for i in ids):
+        raise WorkbenchError(f"id column {id_column!r} has empty values")
+    if len(set(ids)) != n:
+        dupes = pd.Series(ids)[pd.Series(ids).duplicated()].head(3).tolist()
+        raise WorkbenchError(f"id column {id_column!r} is not unique (e.g. {', '.join(map(repr, dupes))})")
+
+    def col(role):
+        return frame[columns[role]] if role in columns else None
+
+    raw_full = _text(col("full_name"), n)
+    raw_fore = _text(col("forename"), n)
+    raw_sur = _text(col("surname"), n)
+    raw_alias = _text(col("alias"), n)
+    seen = pd.to_datetime(col("seen_at"), errors="coerce") if "seen_at" in columns else pd.Series([pd.NaT] * n)
+    dob_values = col("dob").astype(object).tolist() if "dob" in columns else [None] * n
+    raw_gender, raw_postcode, raw_town = _text(col("gender"), n), _text(col("postcode"), n), _text(col("town"), n)
+    raw_address, raw_other, raw_group = _text(col("address"), n), _text(col("other_id"), n), _text(col("group"), n)
+    out = {c: [] for c in PREPARED_COLUMNS}
+    today = date.today()
+    for i in range(n):
+        name_part, alias = names.split_alias(raw_full[i]) if raw_full[i] else (None, None)
+        fore_part, sur_part = (names.split_alias(raw_fore[i])[0], names.split_alias(raw_sur[i])[0])
+        if raw_fore[i] and not alias:
+            alias = names.split_alias(raw_fore[i])[1]
+        forename, surname = names.fold(fore_part), names.fold(sur_part)
+        if (forename is None or surname is None) and name_part:
+            f2, s2 = names.split_full_name(names.fold(name_part.replace(",", " , ")) if "," in name_part
+                                           else names.fold(name_part))
+            forename, surname = forename or f2, surname or s2
+        if forename:
+            forename = forename.split()[0]
+        if surname:
+            surname = surname.split()[-1] if " " in surname and "-" not in surname else surname.replace(" ", "")
+        alias_norm = names.fold(raw_alias[i]) or names.fold(alias)
+        seen_i = seen.iloc[i] if len(seen) else pd.NaT
+        latest = seen_i.date() if isinstance(seen_i, pd.Timestamp) and not pd.isna(seen_i) else today
+        dob = names.parse_dob(dob_values[i], latest=min(latest, today))
+        postcode_norm, postcode_out = _postcode(raw_postcode[i])
+        out["unique_id"].append(ids[i])
+        out["forename_norm"].append(forename)
+        out["surname_norm"].append(surname)
+        out["forename_canon"].append(names.canonical_forename(forename))
+        out["forename_initial"].append(forename[0] if forename else None)
+        out["surname_initial"].append(surname[0] if surname else None)
+        out["surname_prefix"].append(surname[:2] if surname else None)
+        out["full_name_norm"].append(" ".join(p for p in (forename, surname) if p) or None)
+        out["alias_norm"].append(alias_norm)
+        out["dob"].append(dob)
+        out["gender_norm"].append(_gender(raw_gender[i]))
+        out["postcode_norm"].append(postcode_norm)
+        out["postcode_out"].append(postcode_out)
+        out["town_norm"].append(names.fold(raw_town[i]))
+        out["address_norm"].append(names.fold(raw_address[i]))
+        other = raw_other[i]
+        out["other_id"].append(re.sub(r"\s+", "", other).upper() or None if other else None)
+        out["seen_at"].append(None if pd.isna(seen_i) else seen_i.to_pydatetime())
+        out["group_key"].append(raw_group[i])
+    lat = pd.to_numeric(col("latitude"), errors="coerce") if "latitude" in columns else pd.Series([np.nan] * n)
+    lon = pd.to_numeric(col("longitude"), errors="coerce") if "longitude" in columns else pd.Series([np.nan] * n)
+    lat = lat.where(lat.between(-90, 90)).to_numpy(dtype=float)
+    lon = lon.where(lon.between(-180, 180)).to_numpy(dtype=float)
+    out["latitude"] = lat.tolist()
+    out["longitude"] = lon.tolist()
+    cells = []
+    for la, lo in zip(lat, lon):
+        cells.append(None if (np.isnan(la) or np.isnan(lo)) else
+                     f"{math.floor(la / place_cell_degrees)}:{math.floor(lo / place_cell_degrees)}")
+    out["place_cell"] = cells
+    prepared = pd.DataFrame(out)
+    for c in PREPARED_COLUMNS:
+        if c not in ("latitude", "longitude", "seen_at"):
+            prepared[c] = prepared[c].astype(object)
+    prepared["seen_at"] = pd.to_datetime(prepared["seen_at"])
+    return prepared

@@ -1,0 +1,147 @@
+"""The linkage settings file (`workbench/config/linkage.yaml`), validated once into plain dicts.
+
+Override: the YAML file named in WORKBENCH_LINKAGE_CONFIG (or passed as `path`) is merged over the packaged
+file key by key. Every value that reaches SQL is a number checked here or a column name from a fixed list;
+blocking rules and comparisons are named, never written as SQL in the file.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workbench.config import PACKAGE_DIR, _merge
+from workbench.errors import ConfigError
+
+SETTINGS_FILE = PACKAGE_DIR / "config" / "linkage.yaml"
+
+# columns of a prepared person record that blocking rules may name (workbench.linkage.records)
+BLOCKING_COLUMNS = ("forename_norm", "surname_norm", "forename_canon", "forename_initial", "surname_initial",
+                    "surname_prefix", "dob", "alias_norm", "postcode_norm", "town_norm", "other_id", "place_cell",
+                    "gender_norm", "full_name_norm")
+SPECIAL_BLOCKING = ("swapped_names",)
+COMPARISONS = ("forename", "surname", "alias", "dob", "gender", "place", "postcode", "town", "address", "other_id")
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    raw: dict
+    version: int
+    sha256: str
+    source: str
+    persons: dict = field(default_factory=dict)
+    vehicles: dict = field(default_factory=dict)
+
+    @property
+    def auto_link(self) -> float:
+        return float(self.persons["thresholds"]["auto_link"])
+
+    @property
+    def review(self) -> float:
+        return float(self.persons["thresholds"]["review"])
+
+    @property
+    def separate_below(self) -> float | None:
+        value = self.persons["thresholds"].get("separate_below")
+        return None if value is None else float(value)
+
+    def summary(self) -> dict:
+        return {"version": self.version, "sha256": self.sha256, "source": self.source,
+                "auto_link": self.auto_link, "review": self.review, "separate_below": self.separate_below}
+
+
+def _number(value: Any, where: str, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"linkage settings: {where} must be a number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"linkage settings: {where} must be at least {minimum}, got {value!r}")
+    return float(value)
+
+
+def _check(raw: dict, source: str) -> None:
+    persons = raw.get("persons")
+    if not isinstance(persons, dict):
+        raise ConfigError(f"linkage settings {source}: no 'persons' section")
+    thresholds = persons.get("thresholds") or {}
+    auto = _number(thresholds.get("auto_link"), "persons.thresholds.auto_link")
+    review = _number(thresholds.get("review"), "persons.thresholds.review")
+    if review > auto:
+        raise ConfigError("linkage settings: persons.thresholds.review must not exceed auto_link")
+    if thresholds.get("separate_below") is not None:
+        if _number(thresholds["separate_below"], "persons.thresholds.separate_below") >= review:
+            raise ConfigError("linkage settings: persons.thresholds.separate_below must be below review")
+    training = persons.get("training") or {}
+    _number(training.get("u_max_pairs", 1e6), "persons.training.u_max_pairs", 1000)
+    recall = _number(training.get("prior_recall", 0.6), "persons.training.prior_recall", 0.01)
+    if recall > 1:
+        raise ConfigError("linkage settings: persons.training.prior_recall must be at most 1")
+    for where, rules in (("persons.blocking", persons.get("blocking") or []),
+                         ("persons.training.em_blocking", training.get("em_blocking") or [])):
+        if not rules:
+            raise ConfigError(f"linkage settings: {where} lists no rule")
+        for rule in rules:
+            if isinstance(rule, str):
+                if rule not in SPECIAL_BLOCKING:
+                    raise ConfigError(f"linkage settings: {where}: unknown rule {rule!r} (one of {SPECIAL_BLOCKING} "
+                                      "or a list of columns)")
+                continue
+            if not isinstance(rule, list) or not rule:
+                raise ConfigError(f"linkage settings: {where}: a rule is a list of columns, got {rule!r}")
+            for column in rule:
+                if column not in BLOCKING_COLUMNS:
+                    raise ConfigError(f"linkage settings: {where}: unknown column {column!r} "
+                                      f"(one of {', '.join(BLOCKING_COLUMNS)})")
+    comparisons = persons.get("comparisons") or {}
+    for name, params in comparisons.items():
+        if name not in COMPARISONS:
+            raise ConfigError(f"linkage settings: unknown comparison {name!r} (one of {', '.join(COMPARISONS)})")
+        if params is not None and not isinstance(params, dict):
+            raise ConfigError(f"linkage settings: comparison {name!r} takes a mapping of options")
+        for key, value in (params or {}).items():
+            if key in ("jaro_winkler", "km"):
+                values = value if isinstance(value, list) else [value]
+                for v in values:
+                    _number(v, f"persons.comparisons.{name}.{key}", 0)
+            elif key == "max_edits":
+                _number(value, f"persons.comparisons.{name}.{key}", 0)
+    context = persons.get("context") or {}
+    for key in ("max_speed_kmh", "slack_minutes", "min_km", "place_cell_degrees"):
+        if key in context:
+            _number(context[key], f"persons.context.{key}", 0)
+    vehicles = raw.get("vehicles") or {}
+    for key in ("max_speed_kmh", "slack_minutes", "min_km", "partial_min_chars"):
+        if key in vehicles:
+            _number(vehicles[key], f"vehicles.{key}", 0)
+
+
+def load_settings(path: str | Path | None = None) -> LinkageSettings:
+    """The effective linkage settings: the packaged file, with `path` (or WORKBENCH_LINKAGE_CONFIG) merged over."""
+    try:
+        base = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:  # pragma: no cover - the packaged file is tested
+        raise ConfigError(f"linkage settings {SETTINGS_FILE} are not valid YAML: {exc}") from None
+    override = path or os.environ.get("WORKBENCH_LINKAGE_CONFIG") or None
+    source = str(SETTINGS_FILE)
+    if override:
+        override = Path(override)
+        try:
+            extra = yaml.safe_load(override.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"linkage settings file {override} does not exist") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"linkage settings file {override} is not valid YAML: {exc}") from None
+        if not isinstance(extra, dict):
+            raise ConfigError(f"linkage settings file {override} must hold a mapping at the top level")
+        base = _merge(base, extra)
+        source = f"{SETTINGS_FILE} + {override}"
+    _check(base, source)
+    canonical = json.dumps(base, sort_keys=True, default=str).encode("utf-8")
+    return LinkageSettings(raw=copy.deepcopy(base), version=int(base.get("version", 0)),
+                           sha256=hashlib.sha256(canonical).hexdigest(), source=source,
+                           persons=copy.deepcopy(base["persons"]), vehicles=copy.deepcopy(base.get("vehicles") or {}))
