@@ -157,7 +157,6 @@ def context_cannot_link(pairs: pd.DataFrame, context: dict) -> pd.Series:
         same = (pairs["group_l"].notna() & (pairs["group_l"] == pairs["group_r"])).fillna(False).astype(bool)
     else:
         same = pd.Series(False, index=pairs.index)
-    reason = pd.Series(None, index=pairs.index, dtype=object)
-    reason[travel] = "impossible travel"
-    reason[same] = "same referral"
-    return reason
+    values = ["same referral" if s else "impossible travel" if t else None
+              for t, s in zip(travel.to_numpy(), same.to_numpy())]
+    return pd.Series(values, index=pairs.index, dtype=object)

@@ -285,33 +285,26 @@ class PersonModel:
         rec_a = _record(records.loc[id_a])
         rec_b = _record(records.loc[id_b])
         linker = self.linker
-        saved = linker._settings_obj._retain_intermediate_calculation_columns
-        linker._settings_obj._retain_intermediate_calculation_columns = True
-        try:
-            scored = linker.inference.score_pair(rec_a, rec_b).as_pandas_dataframe()
-        finally:
-            linker._settings_obj._retain_intermediate_calculation_columns = saved
+        scored = linker.inference.score_pair(rec_a, rec_b).as_pandas_dataframe()
         row = scored.iloc[0]
-        prior = self.model_json["probability_two_random_records_match"] if self.model_json else \
-            linker._settings_obj._probability_two_random_records_match
+        prior = linker._settings_obj._probability_two_random_records_match
         rows = [{"comparison": "prior", "level": "two random records", "value_a": None, "value_b": None,
                  "match_weight": math.log2(prior / (1 - prior))}]
         for comparison in linker._settings_obj.comparisons:
             out = comparison.output_column_name
             gamma = int(row[f"gamma_{out}"])
             level = next((lv for lv in comparison.comparison_levels if lv.comparison_vector_value == gamma), None)
-            bf = float(row.get(f"bf_{out}", 1.0))
-            tf_bf = float(row.get(f"bf_tf_adj_{out}", 1.0)) if f"bf_tf_adj_{out}" in row else 1.0
-            columns = [c.input_name for c in comparison._input_columns_used_by_sql_condition] \
-                if hasattr(comparison, "_input_columns_used_by_sql_condition") else []
-            first = columns[0] if columns else None
+            first = next((c[:-2] for c in scored.columns
+                          if c.endswith("_l") and c[:-2] in MODEL_COLUMNS and c != "unique_id_l"
+                          and c[:-2] in (level.sql_condition if level else "")), None)
             rows.append({"comparison": out, "level": level.label_for_charts if level else str(gamma),
                          "value_a": None if first is None else rec_a.get(first),
                          "value_b": None if first is None else rec_b.get(first),
-                         "match_weight": math.log2(bf) if bf > 0 else float("-inf")})
-            if tf_bf != 1.0 and tf_bf > 0:
+                         "match_weight": float(row[f"mw_{out}"])})
+            tf = row.get(f"mw_tf_adj_{out}")
+            if tf is not None and not pd.isna(tf) and float(tf) != 0.0:
                 rows.append({"comparison": f"{out} (term frequency)", "level": "rarity of the agreeing value",
-                             "value_a": None, "value_b": None, "match_weight": math.log2(tf_bf)})
+                             "value_a": None, "value_b": None, "match_weight": float(tf)})
         rows.append({"comparison": "total", "level": "", "value_a": None, "value_b": None,
                      "match_weight": float(row["match_weight"])})
         return pd.DataFrame(rows)

@@ -46,7 +46,7 @@ def normalise_vrm(raw: object) -> str | None:
 
 def vrm_format(norm: str | None) -> str:
     """The GB/NI format class of a normalised VRM (Northern Ireland marks carry I or Z in their letters)."""
-    if not norm:
+    if not isinstance(norm, str) or not norm:
         return "foreign_unknown"
     if _CURRENT.match(norm):
         return "current"
@@ -164,12 +164,17 @@ def resolve_vehicles(frame: pd.DataFrame, settings: LinkageSettings, must_link=(
         if col not in f:
             f[col] = None
     f["mention_id"] = f["mention_id"].astype(str)
-    f["vrm_norm"] = [normalise_vrm(v) for v in f["vrm_raw"]]
-    patterns = [partial_pattern(v, mapping) for v in f["vrm_raw"]]
-    f["vrm_format"] = ["partial" if p is not None else vrm_format(n) for p, n in zip(patterns, f["vrm_norm"])]
-    f["key"] = [None if p is not None else confusable_key(n, mapping) for p, n in zip(patterns, f["vrm_norm"])]
-    f["make_norm"] = [_make(v) for v in f["make"]]
-    f["colour_family"] = [colour_family(v, families) for v in f["colour"]]
+    raw = f["vrm_raw"].astype(object).tolist() if "vrm_raw" in f else [None] * len(f)
+    norms = [normalise_vrm(v) for v in raw]
+    patterns = [partial_pattern(v, mapping) for v in raw]
+    f["vrm_norm"] = pd.Series(norms, index=f.index, dtype=object)
+    f["vrm_format"] = pd.Series(["partial" if p is not None else vrm_format(n) for p, n in zip(patterns, norms)],
+                                index=f.index, dtype=object)
+    f["key"] = pd.Series([None if p is not None else confusable_key(n, mapping) for p, n in zip(patterns, norms)],
+                         index=f.index, dtype=object)
+    f["make_norm"] = pd.Series([_make(v) for v in f["make"].astype(object)], index=f.index, dtype=object)
+    f["colour_family"] = pd.Series([colour_family(v, families) for v in f["colour"].astype(object)], index=f.index,
+                                   dtype=object)
     f["occurred_at"] = pd.to_datetime(f["occurred_at"], errors="coerce")
     f["latitude"] = pd.to_numeric(f["latitude"], errors="coerce")
     f["longitude"] = pd.to_numeric(f["longitude"], errors="coerce")
@@ -185,9 +190,8 @@ def resolve_vehicles(frame: pd.DataFrame, settings: LinkageSettings, must_link=(
             patterns[f.index.get_loc(i)] = re.compile("^" + re.escape(key))
             f.at[i, "vrm_format"] = "partial"
             f.at[i, "key"] = None
-    f["cluster_id"] = None
-    f["joined_by"] = None
-    f["candidates"] = None
+    for col in ("cluster_id", "joined_by", "candidates", "vrm_spelled"):
+        f[col] = pd.Series([None] * len(f), index=f.index, dtype=object)
     flags = []
     # whole plates: one vehicle per key, or one per description when descriptions disagree
     for key, group in f[f["key"].notna()].groupby("key", sort=True):
@@ -197,7 +201,10 @@ def resolve_vehicles(frame: pd.DataFrame, settings: LinkageSettings, must_link=(
             colours = sorted(set(group["colour_family"].dropna()))
             if len(colours) > 1 and not variants:
                 variants, by = colours, "colour_family"
-        spelled = _mode(group["vrm_norm"])
+        formal = group.loc[group["vrm_format"].isin(["current", "prefix", "suffix", "northern_ireland", "dateless"]),
+                           "vrm_norm"]
+        spelled = _mode(formal) or _mode(group["vrm_norm"])   # the spelling most often written in a real format
+        f.loc[group.index, "vrm_spelled"] = spelled
         if len(variants) <= 1:
             f.loc[group.index, "cluster_id"] = key
         else:
@@ -244,9 +251,10 @@ def resolve_vehicles(frame: pd.DataFrame, settings: LinkageSettings, must_link=(
     _apply_vehicle_decisions(f, must_link, cannot_link)
     resolved = f[f["cluster_id"].notna()]
     vehicles = resolved.groupby("cluster_id", sort=True).agg(
-        vrm=("vrm_norm", _mode), vrm_format=("vrm_format", _mode), make=("make_norm", _mode),
+        vrm=("vrm_spelled", _mode), vrm_format=("vrm_format", _mode), make=("make_norm", _mode),
         colour=("colour_family", _mode), mentions=("mention_id", "size"),
         first_seen=("occurred_at", "min"), last_seen=("occurred_at", "max")).reset_index()
+    vehicles["vrm_format"] = [vrm_format(v) for v in vehicles["vrm"]]
     links = f.loc[:, ["mention_id", "cluster_id", "joined_by", "candidates", "vrm_norm", "vrm_format"]]
     flag_frame = pd.DataFrame(flags, columns=["vrm", "kind", "mention_a", "mention_b", "evidence"])
     return VehicleResolution(links.reset_index(drop=True), vehicles, flag_frame)
