@@ -30,11 +30,11 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "rules": ("workbench/ingest/rules.py", ("tests/test_config_overrides.py", "tests/test_ingest_pipeline.py")),
     "quarantine": ("workbench/ingest/quarantine.py", ("tests/test_ingest_pipeline.py",
                                                        "tests/test_ingest_quarantine_integrity.py",
-                                                       "tests/test_mutants_ingest.py")),
+                                                       "tests/test_mutants_quarantine.py")),
     "validate": ("workbench/ingest/validate.py", ("tests/test_ingest_pipeline.py", "tests/test_mutants_ingest.py")),
     "load": ("workbench/ingest/load.py", ("tests/test_ingest_pipeline.py", "tests/test_ingest_merge.py",
                                           "tests/test_mutants_ingest.py")),
-    "emerging": ("workbench/hotspots/emerging.py", ("tests/test_hotspots_stats.py",)),
+    "emerging": ("workbench/hotspots/emerging.py", ("tests/test_hotspots_stats.py", "-k", "emerging")),
     "backtest": ("workbench/hotspots/backtest.py", ("tests/test_hotspots_forecast.py",)),
     "gistar": ("workbench/hotspots/gistar.py", ("tests/test_hotspots_gistar.py",)),
     "knox": ("workbench/hotspots/knox.py", ("tests/test_hotspots_stats.py",)),
@@ -79,15 +79,15 @@ def _stats(work: Path, mutmut: str) -> dict:
     return {**stats, "survivors": survivors}
 
 
-def run(name: str, mutmut: str, children: int) -> dict:
+def run(name: str, mutmut: str, children: int, mutants: list[str] | None = None) -> dict:
     source, tests = MODULES[name]
-    tests = [t for t in tests if (REPO / t).exists()]
+    tests = [t for t in tests if not t.startswith("tests/") or (REPO / t).exists()]  # (pytest options kept)
     work = _scratch(name, source, tests)
     started = time.time()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("WORKBENCH_CONFIG", None)
     with open(OUT / f"{name}.log", "w", encoding="utf-8") as log:
-        proc = subprocess.run([mutmut, "run", "--max-children", str(children)], cwd=work, env=env,
+        proc = subprocess.run([mutmut, "run", "--max-children", str(children), *(mutants or [])], cwd=work, env=env,
                               stdout=log, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {OUT / (name + '.log')}")
@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
     parser.add_argument("--mutmut", default=str(Path(sys.executable).parent / "mutmut"))
+    parser.add_argument("--mutants", nargs="+", help="only these mutants (names or globs, e.g. "
+                        "'workbench.ingest.quarantine.x_show*'), to re-check survivors after adding tests")
     args = parser.parse_args(argv)
     if args.list:
         for name, (source, tests) in MODULES.items():
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     summary_file = OUT / "summary.json"
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
     for name in args.modules or list(MODULES):
-        r = run(name, args.mutmut, args.children)
+        r = run(name, args.mutmut, args.children, args.mutants)
         summary[name] = {k: r[k] for k in ("source", "total", "killed", "survived", "timeout", "no_tests",
                                            "skipped", "suspicious", "percent_killed", "seconds") if k in r}
         summary_file.write_text(json.dumps(summary, indent=1), encoding="utf-8")
