@@ -90,10 +90,12 @@ def fill_store(store, people: pd.DataFrame, vehicles: pd.DataFrame | None = None
                     "VALUES ($r, 'test', 'other', $ref, $t)", {"r": k, "ref": f"T-{k}", "t": now})
         con.execute("INSERT INTO incidents (incident_id, occurred_at, latitude, longitude, force_code) "
                     "VALUES ($i, $t, $la, $lo, '13')", {"i": k, "t": row.seen_at, "la": row.lat, "lo": row.lon})
-        full = getattr(row, "full_name", None) or f"{row.forename} {row.surname}"
+        full = getattr(row, "full_name", None)
+        full = full if isinstance(full, str) else f"{row.forename} {row.surname}"
         con.execute("INSERT INTO person_mentions (mention_id, referral_id, incident_id, role, full_name, forename, "
                     "surname, dob_raw, dob) VALUES ($m, $r, $r, 'offender', $n, $f, $s, $d, $d::DATE)",
-                    {"m": 1000 + k, "r": k, "n": full, "f": row.forename, "s": row.surname, "d": row.dob})
+                    {"m": 1000 + k, "r": k, "n": full, "f": row.forename, "s": row.surname,
+                     "d": row.dob if isinstance(row.dob, str) else None})
         ids[row.record_id] = 1000 + k
         k += 1
     for row in (vehicles.itertuples() if vehicles is not None else []):
@@ -103,7 +105,8 @@ def fill_store(store, people: pd.DataFrame, vehicles: pd.DataFrame | None = None
                     "VALUES ($i, $t, $la, $lo, '13')", {"i": k, "t": row.seen_at, "la": row.lat, "lo": row.lon})
         con.execute("INSERT INTO vehicle_mentions (mention_id, referral_id, incident_id, vrm_raw, vrm_norm, make, colour) "
                     "VALUES ($m, $r, $r, $v, upper(replace($v, ' ', '')), $mk, $c)",
-                    {"m": 1000 + k, "r": k, "v": row.vrm, "mk": row.make, "c": row.colour})
+                    {"m": 1000 + k, "r": k, "v": row.vrm, "mk": row.make if isinstance(row.make, str) else None,
+                     "c": row.colour if isinstance(row.colour, str) else None})
         ids[row.record_id] = 1000 + k
         k += 1
     return ids

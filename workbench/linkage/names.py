@@ -116,11 +116,12 @@ def parse_dob(value: object, *, latest: date | None = None) -> str | None:
     `latest` or today) are set aside (None)."""
     if value is None:
         return None
-    if isinstance(value, float) and pd.isna(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        if pd.isna(value):
+    try:
+        if pd.isna(value):          # None, NaN, NaT, pd.NA
             return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp):
         value = value.date()
     if isinstance(value, date):
         parsed = value
