@@ -121,6 +121,16 @@ def test_rejected_pair_kept_apart_through_a_long_chain():
     assert result.cluster_id.nunique() == 2
 
 
+def test_rejection_of_a_member_that_is_not_its_clusters_root():
+    """The check covers every member of both clusters, not only their representatives."""
+    pairs = _pairs(("x", "y", 30.0), ("a", "c", 29.0), ("c", "d", 28.0), ("y", "d", 20.0))
+    assert _together(cluster(["x", "y", "a", "c", "d"], pairs, 6), "y", "a")
+    for rejected in (("y", "a"), ("a", "y"), ("x", "c"), ("d", "x")):
+        result = cluster(["x", "y", "a", "c", "d"], pairs, 6, cannot_link=[rejected])
+        assert not _together(result, *rejected), rejected
+        assert _together(result, "x", "y") and _together(result, "a", "d")
+
+
 def test_confirmed_pair_always_links():
     result = cluster(["a", "b", "c"], _pairs(("a", "b", -20.0)), 6, must_link=[("a", "b")])
     assert _together(result, "a", "b") and result.set_index("record_id").loc["a"].joined_by == "confirmed"

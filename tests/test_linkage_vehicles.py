@@ -68,6 +68,13 @@ def test_clone_speed_rule(km, hours, flagged):
     assert travel_flag(km, hours, {"max_speed_kmh": 150, "slack_minutes": 20, "min_km": 20}) is flagged
 
 
+def test_clone_speed_rule_short_hops_never_flagged():
+    no_slack = {"max_speed_kmh": 150, "slack_minutes": 0, "min_km": 20}
+    assert travel_flag(19.0, 0.0, no_slack) is False          # 19 km "instantly": two stores of one town
+    assert travel_flag(21.0, 0.0, no_slack) is True
+    assert travel_flag(None, 1.0, no_slack) is False and travel_flag(300.0, float("nan"), no_slack) is False
+
+
 def _sightings(rows):
     return pd.DataFrame([{"mention_id": 100 + i, "vrm_raw": r[0], "make": r[1], "colour": r[2],
                           "occurred_at": r[3], "latitude": r[4][0], "longitude": r[4][1], "location": r[5]}
