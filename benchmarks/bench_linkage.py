@@ -156,7 +156,7 @@ def build(root: Path, scale: float, seed: int = SEED) -> tuple[Path, Path]:
         return world, db
     root.mkdir(parents=True, exist_ok=True)
     db.unlink(missing_ok=True)
-    _cli("sample", "--seed", str(seed), "--scale", str(scale), "--out", str(world))
+    _cli("sample", "--seed", str(seed), "--scale", str(scale), "--out", str(world), "--reuse")
     _cli("ingest", str(world / "extracts"), "--db", str(db))
     marker.write_text(json.dumps({"scale": scale, "seed": seed}))
     return world, db
