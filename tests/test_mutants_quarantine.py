@@ -89,3 +89,73 @@ def test_show_decodes_the_raw_row_and_every_reason(store, tmp_path):
     assert [r["rule"] for r in entry["reasons"]] == ["CRIME_NUMBER_MISSING"]
     with pytest.raises(WorkbenchError, match=f"no quarantine entry {qid + 1000}"):
         quarantine.show(store, qid + 1000)
+
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        return next(reader), list(reader)
+
+
+def test_export_layout_reasons_and_filters(store, tmp_path):
+    """The export holds the source's own columns then _reasons and _quarantine_id (each once, also when the rows
+    came back from an earlier export), every reason with its field and value, only the asked batch, and the
+    purpose in the audit row."""
+    import json
+
+    from workbench.errors import WorkbenchError
+    from workbench.ingest import ingest_file, quarantine, rules
+    from workbench.ingest.mapping import load_mapping
+
+    a = ingest_file(store, _file(tmp_path, "a", {2}), source="retailer_brightmart")
+    unknown = _file(tmp_path, "b", {1})
+    text = unknown.read_text(encoding="utf-8").replace("West Yorkshire Police", "Gotham Police", 1)
+    unknown.write_text(text, encoding="utf-8")
+    b = ingest_file(store, unknown, source="retailer_brightmart")
+
+    out = tmp_path / "only_a.csv"
+    done = quarantine.export(store, out, source="retailer_brightmart", batch_id=a["batch_id"], purpose="fix rows")
+    header, rows = _read_csv(out)
+    columns = list(load_mapping("retailer_brightmart").columns)
+    assert header == columns + ["_reasons", "_quarantine_id"]
+    assert done["rows"] == len(rows) == 1 and rows[0][header.index("narrative")] == "row 2 of a"
+    assert rows[0][header.index("_reasons")] == f"CRIME_NUMBER_MISSING: {rules.message('CRIME_NUMBER_MISSING')}"
+    assert done["purpose"] == "fix rows" and done["headers_from"] == "mapping"
+    (details,), = store.con.execute("SELECT details FROM audit_log WHERE action = 'quarantine-export'").fetchone(),
+    details = json.loads(details)
+    assert details["purpose"] == "fix rows" and details["rows"] == 1 and details["batch_id"] == a["batch_id"]
+
+    out_b = tmp_path / "b.csv"
+    quarantine.export(store, out_b, batch_id=b["batch_id"])
+    header, rows = _read_csv(out_b)
+    force = f"FORCE_UNKNOWN: {rules.message('FORCE_UNKNOWN')} [force = Gotham Police]"   # with its value
+    number = f"CRIME_NUMBER_MISSING: {rules.message('CRIME_NUMBER_MISSING')}"             # no value: no brackets
+    assert rows[0][header.index("_reasons")] in (f"{number}; {force}", f"{force}; {number}")
+
+    # the exported file sent back uncorrected: quarantined again, with _reasons and _quarantine_id in its raw row
+    again = ingest_file(store, out, source="retailer_brightmart")
+    assert again["rows_quarantined"] == 1
+    out_again = tmp_path / "again.csv"
+    quarantine.export(store, out_again, batch_id=again["batch_id"])
+    header, _ = _read_csv(out_again)
+    assert header[-2:] == ["_reasons", "_quarantine_id"]
+    assert header.count("_reasons") == 1 and header.count("_quarantine_id") == 1 and "_line" not in header
+    assert header[:len(columns)] == columns
+    with pytest.raises(WorkbenchError, match="no open quarantine entries"):
+        quarantine.export(store, tmp_path / "none.csv", source="force_met")
+
+
+def test_export_refuses_rows_of_two_sources_together(store, tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.ingest import ingest_file, quarantine
+
+    ingest_file(store, _file(tmp_path, "a", {1}), source="retailer_brightmart")
+    wmp = tmp_path / "wmp.csv"
+    lines = (FIX / "wmp_same_incident.csv").read_text(encoding="utf-8").splitlines()
+    wmp.write_text("\n".join([lines[0], ";" + lines[1].split(";", 1)[1]]) + "\n", encoding="utf-8")  # no crime ref
+    w = ingest_file(store, wmp, source="force_wmp")
+    assert w["rows_quarantined"] == 1
+    with pytest.raises(WorkbenchError, match="several sources"):
+        quarantine.export(store, tmp_path / "both.csv")
+    done = quarantine.export(store, tmp_path / "wmp_out.csv", source="force_wmp")
+    assert done["source"] == "force_wmp" and done["rows"] == 1
