@@ -10,8 +10,13 @@ if _guard:
     try:
         import importlib.util
 
-        _spec = importlib.util.spec_from_file_location("_workbench_gt_guard", _guard)
+        import sys
+
+        # registered under its own name, so that a pytest process started this way (an xdist worker) uses this
+        # very module from tests/conftest.py: one hook, one record of violations, one GroundTruthRead class
+        _spec = importlib.util.spec_from_file_location("tests.gt_guard", _guard)
         _module = importlib.util.module_from_spec(_spec)
+        sys.modules["tests.gt_guard"] = _module
         _spec.loader.exec_module(_module)
         _module.install()
     except Exception as _exc:  # a broken guard must not break the process it watches; say so once
