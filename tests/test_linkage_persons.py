@@ -224,6 +224,8 @@ def test_explanation_table(synthetic):
     assert list(table.columns) == ["comparison", "level", "value_a", "value_b", "match_weight"]
     assert {"prior", "forename", "surname", "dob", "place", "total"} <= set(table.comparison)
     assert table.set_index("comparison").loc["forename", "level"] == "exact"
+    assert table.set_index("comparison").loc["forename", "value_a"] == "lee"
+    assert table.set_index("comparison").loc["place", "value_a"].count(",") == 1
     parts = table[~table.comparison.isin(["total"])].match_weight.sum()
     assert parts == pytest.approx(table.set_index("comparison").loc["total", "match_weight"], abs=1e-6)
     with pytest.raises(WorkbenchError, match="no record"):

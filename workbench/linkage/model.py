@@ -297,9 +297,13 @@ class PersonModel:
             first = next((c[:-2] for c in scored.columns
                           if c.endswith("_l") and c[:-2] in MODEL_COLUMNS and c != "unique_id_l"
                           and c[:-2] in (level.sql_condition if level else "")), None)
+            value_a = None if first is None else rec_a.get(first)
+            value_b = None if first is None else rec_b.get(first)
+            if out == "place":
+                value_a, value_b = (None if rec.get("latitude") is None or rec.get("longitude") is None else
+                                    f"{rec['latitude']:.4f}, {rec['longitude']:.4f}" for rec in (rec_a, rec_b))
             rows.append({"comparison": out, "level": level.label_for_charts if level else str(gamma),
-                         "value_a": None if first is None else rec_a.get(first),
-                         "value_b": None if first is None else rec_b.get(first),
+                         "value_a": value_a, "value_b": value_b,
                          "match_weight": float(row[f"mw_{out}"])})
             tf = row.get(f"mw_tf_adj_{out}")
             if tf is not None and not pd.isna(tf) and float(tf) != 0.0:
