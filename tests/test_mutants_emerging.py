@@ -102,3 +102,18 @@ def test_fewer_than_two_periods_is_refused():
     with pytest.raises(HotspotError, match="at least two periods"):
         emerging.emerging_hot_spots(cm, periods=1)
     assert len(emerging.emerging_hot_spots(cm, periods=2)) > 0
+
+
+_ = 0
+
+
+@pytest.mark.parametrize("hot, cold, expected", [
+    ([], [], "No pattern detected"),
+    ([1], [_], "New hot spot"),                                                   # one period: new
+    ([_, _, _, _, _, _, 1, _, 1, 1], [_] * 10, "Sporadic hot spot"),              # a run of two, hot before it
+    ([_, _, _, _, _, _, _, 1, 1, 1], [_] * 10, "Consecutive hot spot"),           # a run of three, nothing before
+    ([1, _, _, _, _, _, _, _, _, 1], [_, _, _, _, _, _, _, _, 1, _], "Oscillating hot spot"),  # cold just before
+    ([1, _, _, _, _, _, _, _, _, 1], [_, _, _, _, _, _, _, _, _, _], "Sporadic hot spot"),
+])
+def test_classify_runs_and_oscillation(hot, cold, expected):
+    assert emerging.classify(hot, cold, "no trend") == expected
