@@ -172,7 +172,11 @@ def _audit(event: str, args) -> None:
         first = args[:2] if event.startswith("shutil") else args[:1]
         if event == "open" and isinstance(first[0], int):
             return  # an already open descriptor
-        _check(event, first, sys._getframe(1))
+        try:
+            frame = sys._getframe(1)
+        except ValueError:  # no Python frame at all: the interpreter itself opening the script it will run
+            return
+        _check(event, first, frame)
 
 
 def _wrap(func, kind: str):
