@@ -59,7 +59,10 @@ def test_patrol_plan_tables(wy_db):
     assert q.meta["period_start"] == str(until.date())
     assert q.meta["period_end"] == str((until + pd.Timedelta(days=6)).date())
     assert p.profile.shape == (7, 24) and p.profile.to_numpy().sum() > 0
-    assert set(p.accuracy["method"]) == {"kde", "naive"} and "naive last-week map" in p.meta["accuracy"]
+    # the default method is chosen by this force's backtest; the accuracy table shows it beside both baselines
+    assert set(p.accuracy["method"]) == {p.meta["method"], "naive", "average"}
+    assert p.meta["method"] == "naive" or "naive last-week map" in p.meta["accuracy"]
+    assert p.meta["method_choice"].startswith("Chosen by this force's own backtest")
 
 
 def test_plan_cli_writes_marked_pdf_png_and_map(wy_db, tmp_path, capsys, chromium_path):
@@ -84,8 +87,9 @@ def test_plan_cli_writes_marked_pdf_png_and_map(wy_db, tmp_path, capsys, chromiu
     assert all(t.count(marking) >= 2 for t in texts)                # top and bottom of every page
     first = texts[0]
     meta = result["meta"]
-    assert meta["period_start"] in first and meta["period_end"] in first and "kde" in first
-    hit = f"{backtest_hit(out / 'accuracy.csv', 'kde'):.0%}"
+    assert meta["period_start"] in first and meta["period_end"] in first and meta["method"] in first
+    assert "Why this method" in first and "Chosen by this force" in first.replace("\n", " ")
+    hit = f"{backtest_hit(out / 'accuracy.csv', meta['method']):.0%}"
     assert "Backtest" in first and hit in first
     page = (out / "map.html").read_text()
     from workbench import maps

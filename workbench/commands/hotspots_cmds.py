@@ -74,7 +74,7 @@ def backtest_cmd(source: str = SourceOption, force: Optional[str] = ForceOption,
                  origins: int = typer.Option(12, "--origins", callback=at_least(1),
                                               help="Number of rolling origins (periods tested)."),
                  methods: Optional[str] = typer.Option(None, "--methods", help="Comma-separated methods: "
-                                                       "naive, average, prospective, kde (default naive,prospective,"
+                                                       "naive, average, prospective, kde, blend, or all (default naive,prospective,"
                                                        "kde; naive,average for a count table without locations)."),
                  bandwidth: Optional[float] = typer.Option(None, "--bandwidth", callback=above_zero, help="Spatial bandwidth in metres for "
                                                            "prospective/kde (default: documented per method)."),
@@ -106,7 +106,9 @@ def backtest_cmd(source: str = SourceOption, force: Optional[str] = ForceOption,
                                  end=until)
     methods = methods or ("naive,prospective,kde" if source != "counts" or cm.unit.has_coordinates
                           else "naive,average")
-    chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+    chosen = (tuple(m for m in forecast.METHODS if source != "counts" or cm.unit.has_coordinates
+                    or m not in backtest.SPATIAL_METHODS) if methods.strip() == "all"
+              else tuple(m.strip() for m in methods.split(",") if m.strip()))
     bad = [m for m in chosen if m not in forecast.METHODS]
     if bad:
         raise WorkbenchError(f"unknown method(s) {', '.join(bad)}: use {', '.join(forecast.METHODS)}")
@@ -135,7 +137,8 @@ def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias o
                                         "week of data, or the 7 days from --until) or next-month (police.uk)."),
              out: Path = typer.Option(..., "--out", help="Output directory (plan.csv, map.html/.png, briefing.pdf/.png)."),
              unit: str = UnitOption, method: Optional[str] = typer.Option(None, "--method",
-                                                                          help="Forecast method (default: kde)."),
+                                                                          help="Forecast method (default: auto, "
+                                                                               "the best of this force's backtest)."),
              top: int = typer.Option(15, "--top", callback=at_least(1), help="Number of places in the plan."),
              source: str = SourceOption, files: Optional[List[Path]] = FilesOption,
              png: bool = typer.Option(True, "--png/--no-png", callback=png_or_skip,
@@ -151,8 +154,8 @@ def plan_cmd(force: str = typer.Option(..., "--force", help="Force name, alias o
     cells.parse_unit(unit)
     if period not in ("next-week", "next-month"):
         raise WorkbenchError(f"unknown period {period!r}: use next-week or next-month")
-    method = method or forecast.BETTER_DEFAULT
-    if method not in forecast.METHODS:
+    method = method or "auto"
+    if method != "auto" and method not in forecast.METHODS:
         raise WorkbenchError(f"unknown method {method!r}: use {', '.join(forecast.METHODS)}")
     force_code = _force(force)
     ev, _, mode = _events(source, force_code, db, files)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import reference
-from workbench.hotspots import backtest, cells, forecast
+from workbench.hotspots import backtest, cells, choose, forecast
 from workbench.hotspots.counts import count_matrix
 from workbench.hotspots.events import HotspotError, validate
 
@@ -44,7 +44,7 @@ def force_name(code: str | None) -> str:
 
 
 def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_code: str | None = None,
-                unit: str = "h3:8", method: str = forecast.BETTER_DEFAULT, period: str = "week", top: int = 15,
+                unit: str = "h3:8", method: str | None = None, period: str = "week", top: int = 15,
                 profile_periods: int = 12, origins: int = 12, periods: str = "full", until=None) -> PatrolPlan:
     if top < 1:
         raise HotspotError("--top must be at least 1")
@@ -52,10 +52,14 @@ def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_
     cm = count_matrix(ev, unit, period, force_codes=force_code, periods=periods, end=until)
     if cm.counts.shape[1] < 2:
         raise HotspotError("a patrol plan needs at least two periods of history")
+    choice = ""
+    if method in (None, "auto"):          # chosen per force by its own backtest (choose.py)
+        method, choice, summary = choose.choose_method(cm, origins=origins)
+    else:
+        summary, _ = backtest.backtest(cm, methods=tuple(dict.fromkeys(("naive", method))), origins=origins)
     fc = forecast.forecast_next(cm=cm, method=method)
     chosen = fc.head(top).copy()
     chosen = chosen[chosen["score"] > 0] if (chosen["score"] > 0).any() else chosen
-    summary, _ = backtest.backtest(cm, methods=tuple(dict.fromkeys(("naive", method))), origins=origins)
 
     in_cells = pd.DataFrame(columns=["store_id", "name", "unit_id"])
     if stores is not None and len(stores):
@@ -77,7 +81,7 @@ def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_
 
     start = fc.attrs["forecast_start"]
     end = start + (pd.offsets.MonthBegin(1) if period == "month" else pd.Timedelta(days=7 if period == "week" else 1))
-    acc = summary[summary["method"].isin([method, "naive"])].reset_index(drop=True)
+    acc = summary[summary["method"].isin([method, "naive", "average"])].reset_index(drop=True)
     acc.attrs = summary.attrs
     meta = {
         "force_code": force_code, "force_name": force_name(force_code), "unit": cm.unit.label,
@@ -85,6 +89,7 @@ def patrol_plan(events: pd.DataFrame, stores: pd.DataFrame | None = None, force_
         "period_end": str((pd.Timestamp(end) - pd.Timedelta(days=1)).date()),
         "data_from": str(ev["occurred_at"].min().date()), "data_to": str(ev["occurred_at"].max().date()),
         "events": int(cm.counts.sum()), "method": method, "method_description": forecast.DESCRIPTIONS[method],
+        "method_choice": choice,
         "units_in_area": int(len(cm.units)), "area_km2": round(cm.total_area, 1),
         "cells_planned": int(len(chosen)),
         "planned_area_share": float(chosen["area_km2"].sum() / cm.total_area),
