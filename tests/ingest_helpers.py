@@ -32,3 +32,22 @@ def table_counts(store) -> dict:
               "evidence_items", "incident_tactics", "quarantine", "validation_flags", "ingest_batches", "stores",
               "retailers", "recorded_crimes")
     return {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+# The fixtures most ingest tests share: a module's template store (the fixture store directory ingested
+# once) and a fresh copy of it per test. Import them by name into a test module to use them.
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return template_store(tmp_path_factory.mktemp("ingest"))
+
+
+@pytest.fixture
+def store(template, tmp_path):
+    from workbench.store import open_store
+
+    s = open_store(fresh_copy(template, tmp_path, "s"))
+    yield s
+    s.close()

@@ -11,26 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest_helpers import BAD, FIX, fresh_copy, template_store
+from tests.ingest_helpers import BAD, FIX, fresh_copy, store, template, template_store  # noqa: F401 (fixtures)
 
 with open(FIX / "brightmart_clean.csv", newline="", encoding="utf-8") as _fh:
     BASE = next(csv.DictReader(_fh))  # store 101 (Leeds, West Yorkshire), 13/40001/25, 120.50, two offenders
 
 T0 = dt.datetime(2025, 1, 10, 14, 0)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return template_store(tmp_path_factory.mktemp("edges"))
-
-
-@pytest.fixture
-def store(template, tmp_path):
-    from workbench.store import open_store
-
-    s = open_store(fresh_copy(template, tmp_path, "s"))
-    yield s
-    s.close()
 
 
 def _row(ref: str, when: dt.datetime, **changes) -> dict:

@@ -7,21 +7,7 @@ import json
 
 import pytest
 
-from tests.ingest_helpers import FIX, fresh_copy, table_counts, template_store
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return template_store(tmp_path_factory.mktemp("intr"))
-
-
-@pytest.fixture
-def store(template, tmp_path):
-    from workbench.store import open_store
-
-    s = open_store(fresh_copy(template, tmp_path, "s"))
-    yield s
-    s.close()
+from tests.ingest_helpers import FIX, fresh_copy, store, table_counts, template, template_store  # noqa: F401 (fixtures)
 
 
 class _InterruptAfterCommit:

@@ -9,21 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest_helpers import FIX, fresh_copy, template_store
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return template_store(tmp_path_factory.mktemp("merge"))
-
-
-@pytest.fixture
-def store(template, tmp_path):
-    from workbench.store import open_store
-
-    s = open_store(fresh_copy(template, tmp_path, "s"))
-    yield s
-    s.close()
+from tests.ingest_helpers import FIX, fresh_copy, store, template, template_store  # noqa: F401 (fixtures)
 
 
 with open(FIX / "brightmart_clean.csv", newline="", encoding="utf-8") as _fh:

@@ -9,23 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.ingest_helpers import BAD, fresh_copy, template_store
+from tests.ingest_helpers import BAD, fresh_copy, store, template, template_store  # noqa: F401 (fixtures)
 
 BRIGHTMART = Path(__file__).resolve().parent.parent / "workbench" / "sources" / "retailer_brightmart.yaml"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return template_store(tmp_path_factory.mktemp("qint"))
-
-
-@pytest.fixture
-def store(template, tmp_path):
-    from workbench.store import open_store
-
-    s = open_store(fresh_copy(template, tmp_path, "s"))
-    yield s
-    s.close()
 
 
 def _rows(path: Path) -> list[dict]:

@@ -8,25 +8,11 @@ import datetime as dt
 
 import pytest
 
-from tests.ingest_helpers import FIX, fresh_copy, template_store
+from tests.ingest_helpers import FIX, fresh_copy, store, template, template_store  # noqa: F401 (fixtures)
 
 with open(FIX / "brightmart_clean.csv", newline="", encoding="utf-8") as _fh:
     BASE = next(csv.DictReader(_fh))
 T0 = dt.datetime(2025, 1, 10, 14, 0)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return template_store(tmp_path_factory.mktemp("q"))
-
-
-@pytest.fixture
-def store(template, tmp_path):
-    from workbench.store import open_store
-
-    s = open_store(fresh_copy(template, tmp_path, "s"))
-    yield s
-    s.close()
 
 
 def _file(tmp_path, name: str, bad_rows: set[int], n: int = 4):
