@@ -1,12 +1,13 @@
 """`workbench link records|run|status|decide|explain`: person and vehicle resolution (docs/linkage.md)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from workbench.commands.common import DbOption, JsonOption, emit_json, print_table, say
+from workbench.commands.common import DbOption, JsonOption, emit_json, err_console, print_table, say
 from workbench.errors import WorkbenchError
 
 link_app = typer.Typer(help="Resolve person and vehicle mentions into people and vehicles (docs/linkage.md).",
@@ -81,6 +82,55 @@ def records(
         f"for review) written to {out}")
 
 
+def _interactive() -> bool:
+    """A person watching: stderr is a terminal and this is not CI (CI sets CI=true)."""
+    import os
+    import sys
+
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return bool(getattr(sys.stderr, "isatty", lambda: False)()) and not ci
+
+
+@contextmanager
+def run_progress(total: int, quiet: bool = False):
+    """Progress of a `link run`: a rich bar on a terminal; plain lines on stderr otherwise (a log, CI); nothing
+    with --json. Yields `step(description)`, a context manager around each step."""
+    import time
+
+    if quiet:
+        @contextmanager
+        def silent(_description):
+            yield
+        yield silent
+        return
+    if _interactive():
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err_console,
+                      transient=True) as bar:
+            task = bar.add_task("link run", total=total)
+
+            @contextmanager
+            def rich_step(description):
+                bar.update(task, description=f"link run: {description}")
+                yield
+                bar.advance(task)
+            yield rich_step
+        return
+
+    done = {"n": 0}
+
+    @contextmanager
+    def plain_step(description):
+        started = time.monotonic()
+        say(f"link run [{done['n'] + 1}/{total}]: {description} ...", err=True)
+        yield
+        done["n"] += 1
+        say(f"link run [{done['n']}/{total}]: {description} done in {time.monotonic() - started:.1f} s", err=True)
+    yield plain_step
+
+
 @link_app.command("run")
 def run(
     db: Optional[Path] = DbOption,
@@ -92,9 +142,15 @@ def run(
     from workbench.linkage.run import run_all
     from workbench.store import open_store
 
+    from workbench.linkage.run import run_persons, run_vehicles
+
     settings = load_settings(settings_file)
-    with open_store(db) as store:
-        results = run_all(store, settings)
+    steps = [("persons", run_persons), ("vehicles", run_vehicles)]   # what run_all runs, one step at a time
+    results = []
+    with open_store(db) as store, run_progress(len(steps), quiet=json_out) as step:
+        for name, fn in steps:
+            with step(f"resolving {name}"):
+                results.append(fn(store, settings))
     payload = [{k: v for k, v in r.items() if k != "resolution"} for r in results]
     if json_out:
         emit_json(payload)
@@ -155,22 +211,104 @@ def explain_cmd(
     a: str = typer.Argument(..., help="A person mention id."),
     b: str = typer.Argument(..., help="Another person mention id."),
     db: Optional[Path] = DbOption,
+    chart: Optional[Path] = typer.Option(None, "--chart", help="Also write the waterfall chart: out.html "
+                                                                "(self-contained, marked) or out.png; audited."),
     json_out: bool = JsonOption,
 ) -> None:
     """Why two person mentions are (or are not) one person: match weight per comparison."""
+    from workbench import exports
     from workbench.linkage.run import explain
     from workbench.store import open_store
 
+    if chart is not None:
+        exports.check_output(chart, (".html", ".png"))
+        if chart.suffix.lower() == ".png":
+            from workbench import maps
+
+            maps.chromium_executable()          # no browser: one line, before any work
+    written = None
     with open_store(db, read_only=True) as store:
         table = explain(store, a, b)
-    rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        if chart is not None:
+            from workbench.linkage.waterfall import write_explanation_chart
+
+            written = write_explanation_chart(store, a, b, chart, table=table)
+    rows = _records(table)
     for row in rows:
         if isinstance(row["match_weight"], float):
             row["match_weight"] = round(row["match_weight"], 3)
     if json_out:
-        emit_json(rows)
+        emit_json({"mention_a": a, "mention_b": b, "rows": rows, "chart": written} if chart is not None else rows)
         return
     print_table(f"match weight of {a} and {b} by comparison", rows)
+    if written:
+        say(f"wrote {written['path']} ({written['bytes']:,} bytes): the waterfall of this table")
+
+
+def _records(frame) -> list[dict]:
+    """Rows as plain JSON-able dicts: missing values None, timestamps as ISO text."""
+    import pandas as pd
+
+    out = []
+    for row in frame.astype(object).to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
+                value = None
+            elif isinstance(value, pd.Timestamp):
+                value = value.isoformat()
+            elif hasattr(value, "item") and not isinstance(value, str):
+                value = value.item()
+            clean[key] = value
+        out.append(clean)
+    return out
+
+
+REVIEW_SHOWN = {"person": ["full_name", "dob", "gender", "occurred_at", "location"],
+                "vehicle": ["vrm_raw", "make", "colour", "occurred_at", "location"]}
+
+
+@link_app.command("review")
+def review_cmd(
+    entity: str = typer.Option("person", "--entity", help="person or vehicle."),
+    blind: bool = typer.Option(False, "--blind", help="Hide the model's weight and probability: decide unprompted."),
+    limit: Optional[int] = typer.Option(20, "--limit", help="Show at most this many pairs (most uncertain first)."),
+    db: Optional[Path] = DbOption,
+    settings_file: Optional[Path] = SettingsOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """The pairs for clerical review, most uncertain first, with both mentions' attributes. Decide each with
+    `workbench link decide --confirm A B --why ...` (or --reject)."""
+    from workbench.linkage import load_settings
+    from workbench.linkage.review import review_queue
+    from workbench.store import open_store
+
+    settings = load_settings(settings_file)
+    with open_store(db, read_only=True) as store:
+        queue = review_queue(store, entity, blind=blind, limit=limit, settings=settings)
+    rows = _records(queue)
+    if json_out:
+        emit_json(rows)
+        return
+    if not rows:
+        say(f"no {entity} pairs for review")
+        return
+    for row in rows:
+        for key in ("occurred_at_a", "occurred_at_b", "dob_a", "dob_b"):
+            if isinstance(row.get(key), str):
+                row[key] = row[key][:16].replace("T", " ") if key.startswith("occurred") else row[key][:10]
+    heading = f"{entity} pairs for review, most uncertain first" + (" (blind: the model's view hidden)" if blind else "")
+    say(f"{heading}: {len(rows)} shown")
+    for row in rows:                        # one small side-by-side table per pair: fits a terminal
+        view = "" if blind else (f"  match weight {row['match_weight']:+.2f}, p {row['match_probability']:.2f}"
+                                 if row.get("match_weight") is not None else
+                                 (f"  p {row['match_probability']:.2f}" if row.get("match_probability") is not None
+                                  else ""))
+        table = [{"": "mention", "A": row["mention_a"], "B": row["mention_b"]}]
+        table += [{"": name, "A": "" if row.get(f"{name}_a") is None else row[f"{name}_a"],
+                   "B": "" if row.get(f"{name}_b") is None else row[f"{name}_b"]} for name in REVIEW_SHOWN[entity]]
+        print_table(f"#{row['rank']} {row['reason']}{view}", table, ["", "A", "B"])
+    say("decide: workbench link decide --confirm A B --why TEXT (one person/vehicle) or --reject A B --why TEXT")
 
 
 def register(app: typer.Typer) -> None:
