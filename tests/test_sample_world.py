@@ -117,6 +117,44 @@ def test_store_heterogeneity_gives_real_hotspots(world):
     assert top_decile_share > 0.3      # a uniform world would give about 0.1
 
 
+def test_stores_open_and_close_and_no_one_offends_at_a_shut_store(world):
+    _, _, truth = world
+    stores = truth["stores"]
+    opened, closed = stores.opened_on.notna(), stores.closed_on.notna()
+    assert 0.03 < opened.mean() < 0.09 and 0.03 < closed.mean() < 0.09 and not (opened & closed).any()
+    inc = truth["incidents"].merge(stores[["store_id", "opened_on", "closed_on"]], on="store_id")
+    shut = (inc.occurred_at < inc.opened_on) | (inc.occurred_at >= inc.closed_on)
+    assert not shut.any(), inc.loc[shut, ["kind", "store_id", "occurred_at", "opened_on", "closed_on"]].head()
+    # a store that opens trades afterwards: together the new stores take a share of the later incidents
+    late = inc[inc.occurred_at >= inc.opened_on.max()]
+    assert late.opened_on.notna().mean() > 0.01
+
+
+def test_hot_spots_move_so_memory_goes_stale(world):
+    """Store-level counts in the first and last six months agree less than two halves of one period would
+    if every store kept its pull (a static world): the rank correlation of first vs last is well below the
+    split-half correlation inside the last six months."""
+    _, _, truth = world
+    inc = truth["incidents"].query("kind == 'background'")
+    months = (inc.occurred_at.dt.year * 12 + inc.occurred_at.dt.month)
+    first, last = inc[months < months.min() + 6], inc[months > months.max() - 6]
+    index = truth["stores"].store_id
+    def counts(frame):
+        return frame.store_id.value_counts().reindex(index, fill_value=0)
+    rng = np.random.default_rng(1)
+    half = rng.random(len(last)) < 0.5
+    split_half = counts(last[half]).corr(counts(last[~half]), method="spearman")
+    across = counts(first.sample(frac=0.5, random_state=1)).corr(counts(last[half]), method="spearman")
+    assert across < split_half - 0.05, (across, split_half)
+
+
+def test_a_static_world_keeps_every_store_open(tmp_path):
+    from workbench.sample.world import WorldSpec, store_dynamics
+    stores = truth_like = pd.DataFrame({"town": ["A", "B", "A"], "attractiveness": [1.0, 2.0, 3.0]})
+    pull, is_open = store_dynamics(WorldSpec(seed=3, change=False), truth_like)
+    assert (pull == 1).all() and is_open.all() and stores.opened_on.isna().all()
+
+
 def test_near_repeat_effect(world):
     """Pairs close in space (<1 km) are over-represented among pairs close in time (<7 days): a Knox ratio."""
     _, _, truth = world

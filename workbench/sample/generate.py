@@ -38,7 +38,7 @@ def spec_from_config(seed: int, scale: float) -> world.WorldSpec:
     return world.WorldSpec(
         seed=seed, scale=scale, start=date.fromisoformat(str(sample.get("start_date", "2024-10-01"))),
         months=int(sample.get("months", 24)), incidents_per_scale=int(sample.get("incidents_per_scale", 50_000)),
-        noise=dict(sample.get("noise", {})),
+        noise=dict(sample.get("noise", {})), change=bool(sample.get("change", True)),
     )
 
 
@@ -132,6 +132,7 @@ class _WorldGenerator:
         self.towns = world.towns(places)
         self.stores = world.build_stores(spec, places)
         neighbours = world.store_neighbours(self.stores, world.NEAR_REPEAT_RADIUS_KM)
+        pull, is_open = world.store_dynamics(spec, self.stores)
         groups, members, vehicles, next_person = world.build_groups(spec, self.towns, 1)
         prolific = world.build_prolific(spec, self.stores, next_person)
         self.next_person = next_person + len(prolific)
@@ -141,8 +142,8 @@ class _WorldGenerator:
         self._remember_people(known, self.people)
         self.vehicles = {v.vehicle_id: v for v in vehicles.itertuples(index=False)}
         self.innocent_vehicles = sorted(v for v in self.vehicles if v.startswith("VINNOCENT"))
-        organised = pd.concat([world.group_incidents(spec, groups, members, vehicles, self.stores, self.towns),
-                               world.prolific_incidents(spec, prolific)], ignore_index=True)
+        organised = pd.concat([world.group_incidents(spec, groups, members, vehicles, self.stores, self.towns, is_open),
+                               world.prolific_incidents(spec, prolific, is_open)], ignore_index=True)
         organised["month"] = organised["occurred_at"].map(lambda t: (t.year - spec.start.year) * 12
                                                           + t.month - spec.start.month)
         n_background = max(0, spec.target_incidents - len(organised))
@@ -158,7 +159,8 @@ class _WorldGenerator:
         for m in range(spec.months):
             self.progress("months", m, spec.months)
             month_frame = pd.concat([
-                world.background_month(spec, m, int(per_month[m]), self.stores, neighbours),
+                world.background_month(spec, m, int(per_month[m]), self.stores, neighbours, pull[m],
+                                      is_open[min(m + 1, spec.months - 1)]),
                 organised.loc[organised.month == m].drop(columns="month"),
             ], ignore_index=True)
             self._emit_month(m, month_frame)

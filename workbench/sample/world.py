@@ -30,6 +30,14 @@ ANNUAL_GROWTH = 0.18          # recorded shoplifting grew ~20% a year 2023-2025
 NEAR_REPEAT_PROB = 0.22       # chance an incident triggers a follow-up nearby
 NEAR_REPEAT_MEAN_DAYS = 3.0
 NEAR_REPEAT_RADIUS_KM = 1.0
+# Change over time (WorldSpec.change): stores open and close, each store's pull drifts, and some towns heat up
+# or cool down, so a hot spot map built from memory alone goes stale (docs/sample-world.md, "Change").
+STORE_OPEN_SHARE = 0.06       # stores that open during the window (closed before)
+STORE_CLOSE_SHARE = 0.06      # stores that close during the window (closed after)
+DRIFT_RHO = 0.85              # month-to-month persistence of a store's log pull
+DRIFT_SD = 0.18               # monthly innovation of a store's log pull (stationary sd ~0.34)
+SHIFTING_TOWNS = 6            # towns that heat up (x3) and as many that cool down (x0.35) over RAMP_MONTHS
+RAMP_MONTHS = 8
 
 
 @dataclass
@@ -41,6 +49,7 @@ class WorldSpec:
     incidents_per_scale: int = 50_000
     n_groups: int = 12
     noise: dict = field(default_factory=dict)
+    change: bool = True           # stores open/close and hot spots move; False gives a static world
 
     @property
     def target_incidents(self) -> int:
@@ -139,6 +148,40 @@ def _store_ref(code: str, i: int) -> str:
               "CRN": "CW{:04d}", "FTH": "{:03d}", "TKN": "TD{:03d}", "BLD": "B{:03d}", "CLR": "CV{:03d}",
               "THD": "T{:04d}", "NST": "N{:03d}"}
     return styles[code].format(100 + i * 3)
+
+
+def store_dynamics(spec: WorldSpec, stores: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(pull, open): months x stores arrays. `pull` multiplies each store's attractiveness month by month (an
+    AR(1) drift on the log scale times town ramps: some towns heat up, some cool down); `open` says whether the
+    store trades that month. Adds opened_on/closed_on (truth) to `stores`. A static world gives ones."""
+    n, months = len(stores), spec.months
+    pull, is_open = np.ones((months, n)), np.ones((months, n), dtype=bool)
+    stores["opened_on"], stores["closed_on"] = pd.NaT, pd.NaT
+    if not spec.change or n == 0:
+        return pull, is_open
+    rng = streams(spec.seed, "store-change")
+    starts = spec.month_starts()
+    life = rng.random(n)
+    opens, closes = life < STORE_OPEN_SHARE, (life >= STORE_OPEN_SHARE) & (life < STORE_OPEN_SHARE + STORE_CLOSE_SHARE)
+    change_month = rng.integers(min(3, months - 1), max(4, months - 3), size=n)
+    for i in np.flatnonzero(opens):
+        is_open[:change_month[i], i] = False
+    for i in np.flatnonzero(closes):
+        is_open[change_month[i]:, i] = False
+    stores.loc[opens, "opened_on"] = [pd.Timestamp(starts[m]) for m in change_month[opens]]
+    stores.loc[closes, "closed_on"] = [pd.Timestamp(starts[m]) for m in change_month[closes]]
+    log_pull = np.zeros((months, n))
+    log_pull[0] = rng.normal(0, DRIFT_SD / np.sqrt(1 - DRIFT_RHO ** 2), size=n)
+    for m in range(1, months):
+        log_pull[m] = DRIFT_RHO * log_pull[m - 1] + rng.normal(0, DRIFT_SD, size=n)
+    town_names = np.array(sorted(stores.town.unique()))
+    picked = rng.choice(len(town_names), size=min(len(town_names), 2 * SHIFTING_TOWNS), replace=False)
+    for k, t in enumerate(picked):
+        factor = 3.0 if k < SHIFTING_TOWNS else 0.35
+        begin = int(rng.integers(0, max(1, months - RAMP_MONTHS)))
+        ramp = np.clip((np.arange(months) - begin) / RAMP_MONTHS, 0, 1)
+        log_pull[:, (stores.town == town_names[t]).values] += (ramp * np.log(factor))[:, None]
+    return np.exp(log_pull) * is_open, is_open
 
 
 def store_neighbours(stores: pd.DataFrame, radius_km: float) -> list[np.ndarray]:
@@ -244,8 +287,8 @@ def _stores_near(stores_km: np.ndarray, point_km: np.ndarray, mask: np.ndarray, 
 
 
 def group_incidents(spec: WorldSpec, groups: pd.DataFrame, members: pd.DataFrame, vehicles: pd.DataFrame,
-                    stores: pd.DataFrame, town_table: pd.DataFrame) -> pd.DataFrame:
-    """Day-long runs along each group's corridor, crossing force borders."""
+                    stores: pd.DataFrame, town_table: pd.DataFrame, is_open: np.ndarray | None = None) -> pd.DataFrame:
+    """Day-long runs along each group's corridor, crossing force borders (at stores open that month)."""
     rng = streams(spec.seed, "group-runs")
     stores_km = to_km(stores.latitude.values, stores.longitude.values)
     start = datetime.combine(spec.start, datetime.min.time())
@@ -268,9 +311,10 @@ def group_incidents(spec: WorldSpec, groups: pd.DataFrame, members: pd.DataFrame
             progress = day / total_days
             p_violence = (0.03 + 0.35 * progress) if g.escalates else 0.03
             vehicle = group_vehicles[rng.integers(len(group_vehicles))]
+            trading = sector_mask if is_open is None else sector_mask & is_open[_month_index(spec, run_date)]
             for town in stretch:
                 point = to_km([town_table.loc[town, "latitude"]], [town_table.loc[town, "longitude"]])[0]
-                for s in _stores_near(stores_km, point, sector_mask, 8.0, rng, int(rng.integers(1, 3))):
+                for s in _stores_near(stores_km, point, trading, 8.0, rng, int(rng.integers(1, 3))):
                     crew = list(rng.choice(group_members, size=min(len(group_members), int(rng.integers(2, 5))),
                                            replace=False))
                     rows.append({"store_idx": int(s), "occurred_at": t, "kind": "group", "group_id": g.group_id,
@@ -282,6 +326,10 @@ def group_incidents(spec: WorldSpec, groups: pd.DataFrame, members: pd.DataFrame
                 t += timedelta(minutes=float(rng.uniform(20, 60)))
             day += float(rng.exponential(g.run_every_days)) + 1
     return pd.DataFrame(rows)
+
+
+def _month_index(spec: WorldSpec, when) -> int:
+    return min(spec.months - 1, (when.year - spec.start.year) * 12 + when.month - spec.start.month)
 
 
 def _stretch(corridor, home_index, direction, town_table) -> list[str]:
@@ -326,16 +374,23 @@ def build_prolific(spec: WorldSpec, stores: pd.DataFrame, person_start: int):
     return adults
 
 
-def prolific_incidents(spec: WorldSpec, prolific: pd.DataFrame) -> pd.DataFrame:
+def prolific_incidents(spec: WorldSpec, prolific: pd.DataFrame, is_open: np.ndarray | None = None) -> pd.DataFrame:
+    """A prolific offender's incidents at their haunts; a haunt that is closed that month is swapped for one
+    that trades (none trading: the offender offends elsewhere, outside the extracts)."""
     rng = streams(spec.seed, "prolific-incidents")
     rows = []
     for p in prolific.itertuples():
-        for m_start in spec.month_starts():
+        for month, m_start in enumerate(spec.month_starts()):
+            trading = [h for h in p.haunts if is_open is None or is_open[month, h]]
             days_in_month = calendar.monthrange(m_start.year, m_start.month)[1]
             for _ in range(rng.poisson(p.monthly_rate)):
                 when = datetime.combine(m_start, datetime.min.time()) + timedelta(
                     days=int(rng.integers(days_in_month)), hours=float(rng.uniform(10, 20)))
-                rows.append({"store_idx": int(p.haunts[rng.integers(len(p.haunts))]), "occurred_at": when,
+                pick = int(rng.integers(len(p.haunts)))
+                if not trading:
+                    continue
+                store = p.haunts[pick] if p.haunts[pick] in trading else trading[pick % len(trading)]
+                rows.append({"store_idx": int(store), "occurred_at": when,
                              "kind": "prolific", "group_id": None, "run_id": None, "offenders": [p.person_id],
                              "vehicle_id": None, "violence": bool(rng.random() < 0.07),
                              "tactics": ["CONCEAL", p.target], "value_factor": float(rng.uniform(0.6, 1.5))})
@@ -353,13 +408,16 @@ def month_weights(spec: WorldSpec) -> np.ndarray:
 
 
 def background_month(spec: WorldSpec, month_index: int, n: int, stores: pd.DataFrame,
-                     neighbours: list[np.ndarray]) -> pd.DataFrame:
-    """n background incidents in one month: heterogeneous stores, weekly and daily rhythm, near repeats."""
+                     neighbours: list[np.ndarray], pull: np.ndarray | None = None,
+                     open_next: np.ndarray | None = None) -> pd.DataFrame:
+    """n background incidents in one month: heterogeneous stores (each store's pull that month: `pull`, zero
+    when closed), weekly and daily rhythm, near repeats (at a trading neighbour, else the same store)."""
     rng = streams(spec.seed, f"background-{month_index}")
     m_start = spec.month_starts()[month_index]
     days_in_month = calendar.monthrange(m_start.year, m_start.month)[1]
     n_parents = rng.binomial(n, 1 / (1 + NEAR_REPEAT_PROB))
-    p_store = stores.attractiveness.values / stores.attractiveness.values.sum()
+    weight = stores.attractiveness.values * (1.0 if pull is None else pull)
+    p_store = weight / weight.sum()
     store_idx = rng.choice(len(stores), size=n_parents, p=p_store)
     day_weekday = [(m_start + timedelta(days=d)).weekday() for d in range(days_in_month)]
     p_day = WEEKDAY_FACTOR[day_weekday]
@@ -373,12 +431,22 @@ def background_month(spec: WorldSpec, month_index: int, n: int, stores: pd.DataF
     parent_of = rng.integers(0, n_parents, size=n_children) if n_parents else np.zeros(0, dtype=int)
     child_store = np.array([neighbours[s][rng.integers(len(neighbours[s]))] for s in store_idx[parent_of]],
                            dtype=int)
+    if len(child_store):
+        parents = store_idx[parent_of]
+        child_store = np.where(weight[child_store] > 0, child_store, parents)
     delay_days = np.floor(rng.exponential(NEAR_REPEAT_MEAN_DAYS, size=n_children)).astype(int)
     child_day = (day[parent_of] + delay_days).astype("timedelta64[D]")
     child_hour = rng.choice(24, size=n_children, p=HOUR_FACTOR / HOUR_FACTOR.sum())
     child_when = (np.datetime64(m_start.isoformat(), "D") + child_day).astype("datetime64[m]") \
         + (child_hour * 60 + rng.integers(0, 60, size=n_children)).astype("timedelta64[m]")
     child_when = np.minimum(child_when, np.datetime64(spec.end.isoformat(), "m"))
+    if open_next is not None and n_children:
+        # a follow-up that spills into next month at a store that closes then does not happen
+        month_end = np.datetime64((m_start + timedelta(days=days_in_month)).isoformat(), "m")
+        keep = (child_when < month_end) | open_next[child_store]
+        child_store, child_when = child_store[keep], child_when[keep]
+        n_children = len(child_store)
+        n = n_parents + n_children
     frame = pd.DataFrame({
         "store_idx": np.concatenate([store_idx, child_store]),
         "occurred_at": np.concatenate([when, child_when]).astype("datetime64[us]"),
