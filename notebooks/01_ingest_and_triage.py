@@ -93,6 +93,19 @@ if not open_entries.empty:
         print(f"  {reason['rule']}: {reason['message']}")
 
 # %% [markdown]
+# ## Alerts
+# New referrals whose person or vehicle matches a known group member, a prolific offender or a flagged
+# (cloned) plate, raised when each batch committed and matched against the latest linkage run without
+# retraining (docs/linkage.md "Alerts"). Acknowledge one with `workbench alerts ack ALERT_ID --why ...`.
+
+# %%
+from workbench.linkage import alerts
+
+open_alerts = alerts.list_alerts(store, "open")
+open_alerts[["alert_id", "reason", "mention_text", "entity_id", "entity_label", "match_weight", "matched_by",
+             "batch_id"]].head(50)
+
+# %% [markdown]
 # ## Referral queue
 # Current referrals ordered by priority: violence against staff (3), juvenile offender (2), prolific offender
 # (2, named in at least `priority.prolific_offender_min_incidents` incidents), offenders or incidents in more

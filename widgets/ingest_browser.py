@@ -27,7 +27,8 @@ def _table(frame: pd.DataFrame, max_rows: int = 200) -> str:
 
 
 class IngestBrowser:
-    """Tabs: batches, quarantine (filter, inspect, export), completeness, reasons, referral queue."""
+    """Tabs: batches, quarantine (filter, inspect, export), completeness, reasons, referral queue (open alerts
+    first)."""
 
     def __init__(self, store: Store, export_dir: str = "out/quarantine"):
         self.store = store
@@ -78,7 +79,19 @@ class IngestBrowser:
                 print("nothing in quarantine")
             else:
                 triage.reasons_chart(reasons).show()
-        self.queue_html.value = _table(triage.referral_queue(self.store, 100))
+        self.queue_html.value = self.alerts_html() + _table(triage.referral_queue(self.store, 100))
+
+    def alerts_html(self) -> str:
+        """Open alerts (workbench.linkage.alerts), shown at the top of the referral queue, escaped."""
+        from workbench.linkage import alerts
+
+        frame = alerts.list_alerts(self.store, "open")
+        if frame.empty:
+            return ""
+        shown = frame.loc[:, ["alert_id", "reason", "mention_text", "source_ref", "entity_id", "entity_label",
+                              "match_weight", "matched_by", "batch_id", "raised_at"]]
+        return (f"<h4>Open alerts ({len(frame)}): new referrals matching known people or vehicles</h4>"
+                + _table(shown, 50) + "<h4>Referral queue</h4>")
 
     def _filters(self) -> tuple[str | None, str | None]:
         source = None if self.source.value == "(all)" else self.source.value

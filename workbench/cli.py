@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "workbench.commands.hotspots_cmds",
     "workbench.commands.audit_cmds",
     "workbench.commands.link_cmds",
+    "workbench.commands.alerts_cmds",
     "workbench.commands.groups_cmds",
 )
 

@@ -40,6 +40,20 @@ def _counts_line(r: dict) -> str:
     return "\n".join(parts)
 
 
+def _alert_lines(reports: list[dict]) -> None:
+    """What alerting said after each batch (workbench.linkage.alerts); a note such as "no linkage run yet" once."""
+    notes = []
+    for r in reports:
+        a = r.get("alerts") or {}
+        if a.get("status") == "failed":
+            say(f"warning: {a['error']}", err=True)
+        elif a.get("alerts"):
+            say(f"batch {a['batch_id']}: {a['alerts']} new alerts (workbench alerts list)")
+        elif a.get("note") and a["note"] not in notes:
+            notes.append(a["note"])
+            say(a["note"])
+
+
 def ingest(paths: List[Path] = typer.Argument(..., help="Files or directories of extracts."),
            source: Optional[str] = SourceOption, db: Optional[Path] = DbOption,
            json_out: bool = JsonOption) -> None:
@@ -56,6 +70,7 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files or directories of
         for r in reports:
             if r.get("status") != "failed":
                 say(_counts_line(r))
+        _alert_lines(reports)
     for r in failed:
         say(f"error: {terminal_safe(r['error'])}", err=True)
     if failed:

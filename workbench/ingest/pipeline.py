@@ -303,6 +303,10 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
                                                    "errors_by_rule": errors})
         con.execute("COMMIT")
         in_transaction = False
+        if mapping.kind == "referrals":  # alerts for the batch's new mentions; a failure never undoes the batch
+            from workbench.linkage.alerts import after_ingest
+
+            report["alerts"] = after_ingest(store, batch_id)
         return report
     except BaseException as exc:
         sha = sha or hasher.result(default=(None, None))[0]

@@ -118,6 +118,31 @@ def _check(raw: dict, source: str) -> None:
     for key in ("max_speed_kmh", "slack_minutes", "min_km", "partial_min_chars"):
         if key in vehicles:
             _number(vehicles[key], f"vehicles.{key}", 0)
+    _check_alerts(raw.get("alerts") or {})
+
+
+ALERT_REASONS_FLAGS = ("impossible_travel", "description_conflict")
+
+
+def _check_alerts(alerts: dict) -> None:
+    """The `alerts:` section (workbench.linkage.alerts)."""
+    if not isinstance(alerts, dict):
+        raise ConfigError("linkage settings: alerts must be a mapping")
+    unknown = set(alerts) - {"enabled", "prolific_min_incidents", "min_match_weight", "vehicle_flag_kinds",
+                             "partial_plates", "group_alerts"}
+    if unknown:
+        raise ConfigError(f"linkage settings: unknown alerts option(s) {', '.join(sorted(map(str, unknown)))}")
+    for key in ("enabled", "partial_plates", "group_alerts"):
+        if key in alerts and not isinstance(alerts[key], bool):
+            raise ConfigError(f"linkage settings: alerts.{key} must be true or false, got {alerts[key]!r}")
+    if "prolific_min_incidents" in alerts:
+        _number(alerts["prolific_min_incidents"], "alerts.prolific_min_incidents", 1)
+    if alerts.get("min_match_weight") is not None:
+        _number(alerts["min_match_weight"], "alerts.min_match_weight")
+    kinds = alerts.get("vehicle_flag_kinds", list(ALERT_REASONS_FLAGS))
+    if not isinstance(kinds, list) or any(k not in ALERT_REASONS_FLAGS for k in kinds):
+        raise ConfigError(f"linkage settings: alerts.vehicle_flag_kinds lists flag kinds ({', '.join(ALERT_REASONS_FLAGS)})"
+                          f", got {kinds!r}")
 
 
 def load_settings(path: str | Path | None = None) -> LinkageSettings:

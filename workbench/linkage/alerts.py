@@ -1,0 +1,398 @@
+"""Alerts: a new referral whose person or vehicle mention matches someone or something already known.
+
+After an ingest batch commits (`after_ingest`, called by workbench.ingest.pipeline) or on demand
+(`scan_batch(store, batch_id)`, `workbench alerts scan --batch ID`), the batch's new mentions are matched
+against the resolved store of the latest linkage run, WITHOUT retraining or re-clustering:
+
+- persons: the trained model stored in linkage_runs.model_json scores the new mentions against the existing
+  mentions of watched persons with Splink's `predict_between` (blocking rules of the model, term
+  frequencies of the resolved mentions); a pair at or above `alerts.min_match_weight` (default: the persons
+  review threshold) raises an alert. Watched persons are group members (tables of migration 0008, when
+  present) and prolific offenders (at least `alerts.prolific_min_incidents` distinct incidents);
+- vehicles: the vehicle keys of workbench.linkage.vehicles (normalised VRM, confusable key, partial plate
+  patterns) against plates flagged by the latest vehicle run (cloned-plate flags in vehicle_flags) and
+  vehicles of groups.
+
+One alert per (new mention, matched entity), stored in `alerts` (migration 0009) with who/what matched, the
+match weight, the reasons, the batch, and status open until an analyst acknowledges it (`acknowledge`,
+audited). A rescan never raises the same alert twice. Names and VRMs are stored as written (raw); whatever
+shows them escapes them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.linkage.settings import LinkageSettings, load_settings
+from workbench.linkage.vehicles import confusable_key, normalise_vrm, partial_pattern
+from workbench.store import Store, os_user, utcnow
+
+STATUSES = ("open", "acknowledged")
+WHY_MAX = 1000
+NO_RUN_NOTE = "no linkage run yet: no alerts raised (run `workbench link run` first)"
+ALERT_COLUMNS = ["alert_id", "raised_at", "batch_id", "entity", "reason", "mention_id", "referral_id", "mention_text",
+                 "entity_id", "entity_label", "match_weight", "matched_by", "matched_mention", "group_id", "details",
+                 "status", "acknowledged_at", "acknowledged_by", "ack_why", "person_run_id", "vehicle_run_id"]
+log = logging.getLogger(__name__)
+
+
+# -- configuration --------------------------------------------------------------------------------------
+def alert_settings(settings: LinkageSettings) -> dict:
+    """The `alerts:` section with defaults filled in (validated by workbench.linkage.settings)."""
+    raw = dict(settings.raw.get("alerts") or {})
+    weight = raw.get("min_match_weight")
+    return {"enabled": bool(raw.get("enabled", True)),
+            "prolific_min_incidents": int(raw.get("prolific_min_incidents", 10)),
+            "min_match_weight": settings.review if weight is None else float(weight),
+            "vehicle_flag_kinds": list(raw.get("vehicle_flag_kinds") or ["impossible_travel", "description_conflict"]),
+            "partial_plates": bool(raw.get("partial_plates", True)),
+            "group_alerts": bool(raw.get("group_alerts", True))}
+
+
+def _tables(store: Store) -> set[str]:
+    return set(store.query("linkage/alerts_tables").table_name)
+
+
+def _latest_runs(store: Store) -> dict:
+    runs = store.query("linkage/alerts_latest_runs")
+    return {e: (int(r), m) for e, r, m in zip(runs.entity, runs.run_id, runs.model_json)}
+
+
+# -- who and what is watched ----------------------------------------------------------------------------
+def watched_persons(store: Store, cfg: dict, tables: set[str] | None = None) -> pd.DataFrame:
+    """One row per watched resolved person: person_id, display_name, reasons (list), incidents, group_ids."""
+    tables = _tables(store) if tables is None else tables
+    rows: dict[str, dict] = {}
+    prolific = store.query("linkage/alerts_prolific_persons", min_incidents=int(cfg["prolific_min_incidents"]))
+    for pid, name, n in zip(prolific.person_id, prolific.display_name, prolific.incidents):
+        rows.setdefault(pid, {"person_id": pid, "display_name": name, "reasons": [], "incidents": None,
+                              "group_ids": []})
+        rows[pid]["reasons"].append("prolific_offender")
+        rows[pid]["incidents"] = int(n)
+    if cfg["group_alerts"] and {"groups", "group_members"} <= tables:
+        members = store.query("linkage/alerts_group_persons")
+        for pid, name, gid in zip(members.person_id, members.display_name, members.group_id):
+            row = rows.setdefault(pid, {"person_id": pid, "display_name": name, "reasons": [], "incidents": None,
+                                        "group_ids": []})
+            if "group_member" not in row["reasons"]:
+                row["reasons"].append("group_member")
+            row["group_ids"].append(str(gid))
+    return pd.DataFrame(list(rows.values()), columns=["person_id", "display_name", "reasons", "incidents", "group_ids"])
+
+
+def watched_vehicles(store: Store, cfg: dict, mapping: dict, tables: set[str] | None = None) -> dict:
+    """Confusable key -> {vehicle_id: {vrm, reasons, flags, group_ids}} for flagged plates and group vehicles."""
+    tables = _tables(store) if tables is None else tables
+    keys: dict[str, dict] = {}
+
+    def entry(key, vehicle_id, vrm):
+        return keys.setdefault(key, {}).setdefault(vehicle_id, {"vrm": vrm, "reasons": [], "flags": [],
+                                                                "group_ids": []})
+
+    flags = store.query("linkage/alerts_flagged_vehicles")
+    kinds = set(cfg["vehicle_flag_kinds"])
+    resolved = store.query("linkage/resolved_vehicles").set_index("vehicle_id")["vrm"].to_dict()
+    for fid, kind, vrm, vid in zip(flags.flag_id, flags.kind, flags.vrm, flags.vehicle_id):
+        if kind not in kinds:
+            continue
+        key = confusable_key(normalise_vrm(vrm), mapping)
+        if not key:
+            continue
+        e = entry(key, vid, resolved.get(vid) or vrm)
+        if "flagged_vehicle" not in e["reasons"]:
+            e["reasons"].append("flagged_vehicle")
+        e["flags"].append({"flag_id": int(fid), "kind": kind})
+    if cfg["group_alerts"] and {"groups", "group_vehicles"} <= tables:
+        grouped = store.query("linkage/alerts_group_vehicles")
+        for vid, vrm, gid in zip(grouped.vehicle_id, grouped.vrm, grouped.group_id):
+            key = confusable_key(normalise_vrm(vrm), mapping)
+            if not key:
+                continue
+            e = entry(key, vid, vrm)
+            if "group_vehicle" not in e["reasons"]:
+                e["reasons"].append("group_vehicle")
+            e["group_ids"].append(str(gid))
+    return keys
+
+
+# -- matching -------------------------------------------------------------------------------------------
+def match_persons(prepared: pd.DataFrame, existing_ids, watched_ids, new_ids, model_json: dict,
+                  min_weight: float) -> pd.DataFrame:
+    """Score new person records against the watched existing ones with the stored model (no training).
+
+    prepared: prepared records of (at least) the existing and new mentions (unique_id as text); existing_ids:
+    every resolved mention (term frequencies); watched_ids: the existing mentions to match against; new_ids:
+    the new mentions. Returns new_id, existing_id, match_weight for pairs at or above min_weight."""
+    import duckdb
+    from splink import DuckDBAPI, Linker  # heavy: imported only when there is something to match
+
+    from workbench.linkage.model import MODEL_COLUMNS
+
+    out_columns = ["new_id", "existing_id", "match_weight"]
+    ids = prepared["unique_id"].astype(str)
+    new = prepared[ids.isin(set(map(str, new_ids)))]
+    watched = prepared[ids.isin(set(map(str, watched_ids)) - set(map(str, new_ids)))]
+    base = prepared[ids.isin(set(map(str, existing_ids)) - set(map(str, new_ids)))]
+    if new.empty or watched.empty or base.empty:
+        return pd.DataFrame(columns=out_columns)
+    columns = list(MODEL_COLUMNS)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET threads TO 2")
+        api = DuckDBAPI(connection=con)
+        table = api.register(base.loc[:, columns].copy(), table_name="alert_resolved")
+        linker = Linker(table, json.loads(json.dumps(model_json)), log_level=logging.WARNING)
+        for tf in linker._settings_obj._term_frequency_columns:
+            linker.table_management.compute_tf_table(tf.name)
+        left = api.register(watched.loc[:, columns].copy(), table_name="alert_watched")
+        right = api.register(new.loc[:, columns].copy(), table_name="alert_new")
+        scored = linker.inference.predict_between(left, right, threshold_match_weight=float(min_weight) - 1e-9,
+                                                  warning_mode="never")
+        frame = scored.as_pandas_dataframe()
+    finally:
+        con.close()
+    if frame.empty:
+        return pd.DataFrame(columns=out_columns)
+    frame = frame.rename(columns={"unique_id_l": "existing_id", "unique_id_r": "new_id"})
+    frame = frame[frame["match_weight"] >= float(min_weight)]
+    return frame.loc[:, out_columns].reset_index(drop=True)
+
+
+def match_vehicles(mentions: pd.DataFrame, watched: dict, mapping: dict, partial_plates: bool = True,
+                   min_chars: int = 3) -> list[dict]:
+    """New vehicle mentions (mention_id, vrm_raw) against watched keys: one dict per (mention, vehicle)."""
+    out = []
+    for mid, raw in zip(mentions["mention_id"], mentions["vrm_raw"].astype(object)):
+        pattern = partial_pattern(raw, mapping)
+        norm = normalise_vrm(raw)
+        hits = []
+        if pattern is not None:
+            body = re.sub(r"[^A-Z0-9]", "", pattern.pattern.upper())
+            if partial_plates and len(body) >= min_chars:
+                hits = [(k, "partial") for k in sorted(watched) if pattern.search(k)]
+        else:
+            key = confusable_key(norm, mapping)
+            if key in watched:
+                hits = [(key, None)]
+        for key, how in hits:
+            for vid, info in sorted(watched[key].items()):
+                matched_by = how or ("exact" if norm == normalise_vrm(info["vrm"]) else "confusable")
+                out.append({"mention_id": int(mid), "vehicle_id": vid, "vrm": info["vrm"], "matched_by": matched_by,
+                            "reasons": list(info["reasons"]), "flags": list(info["flags"]),
+                            "group_ids": sorted(set(info["group_ids"]))})
+    return out
+
+
+# -- scanning a batch -----------------------------------------------------------------------------------
+def _check_batch(store: Store, batch_id) -> int:
+    try:
+        value = int(str(batch_id).strip())
+    except ValueError:
+        raise WorkbenchError(f"{str(batch_id)[:40]!r} is not a batch id (a whole number)") from None
+    if not -(2 ** 63) <= value < 2 ** 63 or store.query("linkage/alerts_batch_exists", batch_id=value).empty:
+        raise WorkbenchError(f"no ingest batch with id {value}")
+    return value
+
+
+def scan_batch(store: Store, batch_id, settings: LinkageSettings | None = None) -> dict:
+    """Match one batch's new mentions against the resolved store and store the alerts raised (audited).
+
+    Returns a summary: batch_id, status (scanned | skipped), alerts (new ones), already (raised before),
+    person_mentions, vehicle_mentions, note."""
+    batch_id = _check_batch(store, batch_id)
+    settings = settings or load_settings()
+    cfg = alert_settings(settings)
+    summary = {"batch_id": batch_id, "status": "skipped", "alerts": 0, "already": 0, "person_mentions": 0,
+               "vehicle_mentions": 0, "note": None, "alert_ids": []}
+    if not cfg["enabled"]:
+        summary["note"] = "alerts are turned off (alerts.enabled in the linkage settings)"
+        return summary
+    runs = _latest_runs(store)
+    if not runs:
+        summary["note"] = NO_RUN_NOTE
+        return summary
+    tables = _tables(store)
+    rows = []
+    persons = store.query("linkage/alerts_batch_persons", batch_id=batch_id)
+    vehicles = store.query("linkage/alerts_batch_vehicles", batch_id=batch_id)
+    summary.update(person_mentions=int(len(persons)), vehicle_mentions=int(len(vehicles)))
+    person_run = runs.get("person")
+    vehicle_run = runs.get("vehicle")
+    if person_run and person_run[1] and len(persons):
+        rows += _person_alerts(store, settings, cfg, persons, json.loads(person_run[1]), tables)
+    if vehicle_run and len(vehicles):
+        mapping = {str(k): str(v) for k, v in ((settings.vehicles or {}).get("confusable") or {}).items()}
+        watched = watched_vehicles(store, cfg, mapping, tables)
+        if watched:
+            hits = match_vehicles(vehicles, watched, mapping, cfg["partial_plates"],
+                                  int((settings.vehicles or {}).get("partial_min_chars", 3)))
+            referral = dict(zip(vehicles.mention_id.astype(int), vehicles.referral_id))
+            raw = dict(zip(vehicles.mention_id.astype(int), vehicles.vrm_raw.astype(object)))
+            for h in hits:
+                rows.append({"entity": "vehicle", "reason": ", ".join(sorted(h["reasons"])),
+                             "mention_id": h["mention_id"], "referral_id": referral.get(h["mention_id"]),
+                             "mention_text": raw.get(h["mention_id"]), "entity_id": h["vehicle_id"],
+                             "entity_label": h["vrm"], "match_weight": None, "matched_by": h["matched_by"],
+                             "matched_mention": None, "group_id": ", ".join(h["group_ids"]) or None,
+                             "details": {"flags": h["flags"], "groups": h["group_ids"]}})
+    summary["status"] = "scanned"
+    written, already = _store_alerts(store, batch_id, rows, person_run, vehicle_run)
+    summary.update(alerts=len(written), already=already, alert_ids=written)
+    return summary
+
+
+def _person_alerts(store: Store, settings: LinkageSettings, cfg: dict, persons: pd.DataFrame, model_json: dict,
+                   tables: set[str]) -> list[dict]:
+    from workbench.linkage.run import person_records
+
+    watched = watched_persons(store, cfg, tables)
+    if watched.empty:
+        return []
+    links = store.query("linkage/person_links")
+    person_of = dict(zip(links.mention_id.astype(int).astype(str), links.person_id))
+    watched_set = set(watched.person_id)
+    watched_ids = [m for m, p in person_of.items() if p in watched_set]
+    new_ids = persons.mention_id.astype(int).astype(str).tolist()
+    prepared = person_records(store, settings)
+    scored = match_persons(prepared, list(person_of), watched_ids, new_ids, model_json, cfg["min_match_weight"])
+    if scored.empty:
+        return []
+    scored["person_id"] = scored["existing_id"].map(person_of)
+    best = scored.sort_values(["new_id", "person_id", "match_weight", "existing_id"],
+                              ascending=[True, True, False, True]).drop_duplicates(["new_id", "person_id"])
+    info = watched.set_index("person_id")
+    names = dict(zip(persons.mention_id.astype(int).astype(str), persons.full_name.astype(object)))
+    referral = dict(zip(persons.mention_id.astype(int).astype(str), persons.referral_id))
+    out = []
+    for row in best.itertuples():
+        w = info.loc[row.person_id]
+        groups = sorted(set(w["group_ids"]))
+        out.append({"entity": "person", "reason": ", ".join(sorted(w["reasons"])), "mention_id": int(row.new_id),
+                    "referral_id": referral.get(row.new_id), "mention_text": names.get(row.new_id),
+                    "entity_id": row.person_id, "entity_label": w["display_name"],
+                    "match_weight": float(row.match_weight), "matched_by": "model",
+                    "matched_mention": int(row.existing_id), "group_id": ", ".join(groups) or None,
+                    "details": {"incidents": None if w["incidents"] is None or pd.isna(w["incidents"])
+                                else int(w["incidents"]), "groups": groups,
+                                "min_match_weight": cfg["min_match_weight"]}})
+    return out
+
+
+def _clean(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _store_alerts(store: Store, batch_id: int, rows: list[dict], person_run, vehicle_run) -> tuple[list[int], int]:
+    if not rows:
+        return [], 0
+    with store.writing():
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            seen = store.query("linkage/alerts_keys", batch_id=batch_id)
+            known = set(zip(seen.mention_id.astype(int), seen.entity, seen.entity_id))
+            fresh = [r for r in rows if (int(r["mention_id"]), r["entity"], r["entity_id"]) not in known]
+            first = int(store.sql("SELECT coalesce(max(alert_id), 0) + 1 AS n FROM alerts").n.iloc[0])
+            now = utcnow()
+            ids = []
+            for k, r in enumerate(fresh):
+                record = {c: _clean(r.get(c)) for c in ALERT_COLUMNS}
+                record.update(alert_id=first + k, raised_at=now, batch_id=batch_id, status="open",
+                              details=json.dumps({**r["details"], "person_run_id": person_run and person_run[0],
+                                                  "vehicle_run_id": vehicle_run and vehicle_run[0]},
+                                                 default=str, sort_keys=True),
+                              person_run_id=person_run and person_run[0], vehicle_run_id=vehicle_run and vehicle_run[0])
+                ids.append(first + k)
+                store.con.execute(
+                    f"INSERT INTO alerts ({', '.join(ALERT_COLUMNS)}) VALUES "  # constant column list
+                    f"({', '.join('$' + c for c in ALERT_COLUMNS)})", record)
+            if ids:
+                store.audit("alerts-raise", f"batch {batch_id}",
+                            {"batch_id": batch_id, "alerts": len(ids), "alert_ids": ids[:200],
+                             "reasons": sorted({r["reason"] for r in fresh})})
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+    return ids, len(rows) - len(ids)
+
+
+def after_ingest(store: Store, batch_id: int, settings: LinkageSettings | None = None) -> dict:
+    """The ingest hook: alerts for a batch that has just committed. Never raises an ordinary error (the batch
+    stays in the store): a failure is returned as status 'failed' with one line, and audited."""
+    try:
+        if "alerts" not in _tables(store):
+            return {"batch_id": batch_id, "status": "skipped", "alerts": 0, "note": "the store has no alerts table"}
+        return scan_batch(store, batch_id, settings)
+    except Exception as exc:  # noqa: BLE001 - alerting must never undo or fail an ingest that committed
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        line = f"alerts for batch {batch_id} failed ({type(exc).__name__}: {first}); rerun with " \
+               f"`workbench alerts scan --batch {batch_id}`"
+        log.warning(line)
+        try:
+            store.audit("alerts-failed", f"batch {batch_id}", {"batch_id": batch_id,
+                                                               "error": f"{type(exc).__name__}: {first}"})
+        except Exception:  # noqa: BLE001 - the store itself may be what failed
+            pass
+        return {"batch_id": batch_id, "status": "failed", "alerts": 0, "error": line}
+
+
+# -- reading and acknowledging --------------------------------------------------------------------------
+def list_alerts(store: Store, status: str | None = "open", batch_id: int | None = None) -> pd.DataFrame:
+    """Alerts (open first, newest first); status open, acknowledged or None for all."""
+    if status is not None and status not in STATUSES:
+        raise WorkbenchError(f"unknown alert status {status!r} (open, acknowledged or all)")
+    if "alerts" not in _tables(store):
+        return pd.DataFrame(columns=queries_columns())
+    return store.query("linkage/alerts_list", status=status, batch_id=None if batch_id is None else int(batch_id))
+
+
+def queries_columns() -> list[str]:
+    from workbench import queries
+
+    return list(queries.load("linkage/alerts_list").columns)
+
+
+def acknowledge(store: Store, alert_id, why: str) -> dict:
+    """Mark an open alert acknowledged with the analyst's reason (audited)."""
+    try:
+        value = int(str(alert_id).strip())
+    except ValueError:
+        raise WorkbenchError(f"{str(alert_id)[:40]!r} is not an alert id (a whole number)") from None
+    why = (why or "").strip()
+    if not why:
+        raise WorkbenchError("acknowledging an alert needs a reason (--why)")
+    if len(why) > WHY_MAX:
+        raise WorkbenchError(f"the reason is longer than {WHY_MAX} characters")
+    if not -(2 ** 63) <= value < 2 ** 63:
+        raise WorkbenchError(f"no alert with id {value}")
+    found = store.query("linkage/alerts_one", alert_id=value) if "alerts" in _tables(store) else pd.DataFrame()
+    if found.empty:
+        raise WorkbenchError(f"no alert with id {value}")
+    if found.status.iloc[0] != "open":
+        raise WorkbenchError(f"alert {value} is already acknowledged")
+    with store.writing():
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            now, user = utcnow(), os_user()
+            store.con.execute("UPDATE alerts SET status = 'acknowledged', acknowledged_at = $t, acknowledged_by = $u, "
+                              "ack_why = $w WHERE alert_id = $i AND status = 'open'",
+                              {"t": now, "u": user, "w": why, "i": value})
+            store.audit("alerts-ack", f"alert {value}", {"alert_id": value, "why": why,
+                                                         "entity_id": str(found.entity_id.iloc[0]),
+                                                         "mention_id": int(found.mention_id.iloc[0])})
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+    return {"alert_id": value, "status": "acknowledged", "acknowledged_by": user, "why": why}
+
+
+__all__ = ["NO_RUN_NOTE", "acknowledge", "after_ingest", "alert_settings", "list_alerts", "match_persons",
+           "match_vehicles", "scan_batch", "watched_persons", "watched_vehicles"]
