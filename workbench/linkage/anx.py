@@ -82,12 +82,23 @@ def gradings(value: Any) -> list[tuple[str, tuple[int, int, int] | None]]:
     return [(part, parse_grading(part)) for part in _SPLIT.split(raw.strip()) if part]
 
 
+def source_of(item: dict) -> str:
+    """An item's source reference: the referrals behind it, or (a store, known from the store list only)
+    the workbench record it comes from."""
+    source = xml_text(item.get("source_ref"))
+    if source:
+        return source
+    if "node_id" in item:
+        return f"workbench {item.get('kind')} {xml_text(item.get('entity_id')) or xml_text(item['node_id'])}"
+    return f"workbench {item.get('kind')} link {xml_text(item.get('source'))} - {xml_text(item.get('target'))}"
+
+
 def cards(item: dict, summary: str) -> list:
     """The cards of one entity or link: its grading(s), source reference(s) and date."""
     from anxwritter import Card
 
     grades = gradings(item.get("grading"))
-    source = xml_text(item.get("source_ref"))
+    source = source_of(item)
     refs = [r for r in _SPLIT.split(source) if r] if source else []
     when = day(item.get("first_seen"))
     out = []
@@ -99,6 +110,9 @@ def cards(item: dict, summary: str) -> list:
         description = f"3x5x2 grading {xml_text(raw)}"
         if parsed is None:
             description = f"grading {xml_text(raw)} (not a 3x5x2 grading)"
+        every = [str(g) for g in attrs_of(item.get("attrs")).get("gradings") or [] if str(g) != raw]
+        if every and n == 0:
+            description += f"; all gradings of its referrals: {xml_text(', '.join([raw] + every))}"
         card = Card(summary=summary, date=when, source_ref=ref, description=description)
         if parsed is not None:
             card.grade_one, card.grade_two, card.grade_three = parsed
@@ -177,7 +191,7 @@ def build_chart(network, *, timeline: bool = False, title: str | None = None):
         common = dict(id=node_id, type=type_name, label=label, date=day(node["first_seen"]),
                       time=_time(node["first_seen"]) if kind == "incident" else None,
                       attributes=_attributes(node, names), cards=cards(node, f"{type_name}: {label}"),
-                      source_ref=xml_text(node.get("source_ref")), **_item_grades(node))
+                      source_ref=source_of(node), **_item_grades(node))
         if timeline and kind == "store":
             continue        # on the timeline a store is its incidents' attribute
         if timeline and kind == "person":
@@ -202,7 +216,7 @@ def build_chart(network, *, timeline: bool = False, title: str | None = None):
             attributes["Last seen"] = last
         chart.add(Link(from_id=source, to_id=target, type=link_type, label=link_type if weight == 1 else
                        f"{link_type} ({weight})", date=day(edge.get("first_seen")), attributes=attributes,
-                       cards=cards(edge, link_type), source_ref=xml_text(edge.get("source_ref")),
+                       cards=cards(edge, link_type), source_ref=source_of(edge),
                        **_item_grades(edge)))
     return chart
 
