@@ -142,7 +142,7 @@ def test_run_status_explain_and_decisions(filled_store, capsys):
     assert links[a] == links[b] == links[c]
 
     status = json.loads(_invoke(capsys, "link", "status", "--db", db, "--json").output)
-    assert {s["entity"] for s in status} == {"person", "vehicle"}
+    assert {s["entity"] for s in status} == {"person", "vehicle", "group"}
 
     explained = _invoke(capsys, "link", "explain", a, b, "--db", db, "--json")
     assert explained.exit_code == 0, explained.output
@@ -225,7 +225,8 @@ def test_empty_store(tmp_path, capsys):
     result = _invoke(capsys, "link", "run", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     runs = json.loads(result.output)
-    assert [(r["entity"], r["records"], r["entities"]) for r in runs] == [("person", 0, 0), ("vehicle", 0, 0)]
+    assert [(r["entity"], r["records"], r["entities"]) for r in runs] == [("person", 0, 0), ("vehicle", 0, 0),
+                                                                            ("group", 0, 0)]
     assert _invoke(capsys, "link", "status", "--db", db).exit_code == 0
     _one_line_error(_invoke(capsys, "link", "decide", "--confirm", 1, 2, "--why", "x", "--db", db), "no person or vehicle")
     with open_store(db) as store:

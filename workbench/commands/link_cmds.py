@@ -137,15 +137,16 @@ def run(
     settings_file: Optional[Path] = SettingsOption,
     json_out: bool = JsonOption,
 ) -> None:
-    """Resolve the store's person and vehicle mentions (decisions re-applied; ids kept across runs)."""
+    """Resolve the store's person and vehicle mentions, then find groups (decisions re-applied; ids kept)."""
     from workbench.linkage import load_settings
     from workbench.linkage.run import run_all
     from workbench.store import open_store
 
+    from workbench.linkage.groups import find_groups
     from workbench.linkage.run import run_persons, run_vehicles
 
     settings = load_settings(settings_file)
-    steps = [("persons", run_persons), ("vehicles", run_vehicles)]   # what run_all runs, one step at a time
+    steps = [("persons", run_persons), ("vehicles", run_vehicles), ("groups", find_groups)]   # what run_all runs
     results = []
     with open_store(db) as store, run_progress(len(steps), quiet=json_out) as step:
         for name, fn in steps:
@@ -156,6 +157,10 @@ def run(
         emit_json(payload)
         return
     for r in payload:
+        if r["entity"] == "group":
+            say(f"groups: {r['records']:,} co-offenders -> {r['entities']:,} groups (run {r['run_id']}, modularity "
+                f"{r['modularity']}; changes {r['events'] or 'none'})")
+            continue
         extra = f", {r['flags']} cloned-plate flags" if r["entity"] == "vehicle" else \
             f", {r['review_pairs']} pairs for review"
         say(f"{r['entity']}s: {r['records']:,} mentions -> {r['entities']:,} resolved (run {r['run_id']}{extra}; "
@@ -309,6 +314,53 @@ def review_cmd(
                    "B": "" if row.get(f"{name}_b") is None else row[f"{name}_b"]} for name in REVIEW_SHOWN[entity]]
         print_table(f"#{row['rank']} {row['reason']}{view}", table, ["", "A", "B"])
     say("decide: workbench link decide --confirm A B --why TEXT (one person/vehicle) or --reject A B --why TEXT")
+
+
+@link_app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", help="Output: .html (offline link chart), .anx (i2 chart), .graphml, or a "
+                                                "folder for nodes.csv and edges.csv."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="html, anx, anx-timeline, graphml or csv (default: from "
+                                                             "the --out extension; no extension: csv)."),
+    force: Optional[str] = typer.Option(None, "--force", help="Only incidents of this force (name, alias or code)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only incidents on or after this date (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only incidents on or before this date (YYYY-MM-DD)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Chart title (default: says what the chart shows)."),
+    purpose: Optional[str] = typer.Option(None, "--purpose", help="Why this product is made (recorded in the audit log)."),
+    db: Optional[Path] = DbOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """The national link chart (or one force's, or a period's) of resolved persons, vehicles, incidents and stores
+    as an offline HTML chart, i2 ANX (link chart or timeline), GraphML or node/edge CSVs (audited, marked)."""
+    from workbench import exports, reference
+    from workbench.linkage import charts
+    from workbench.linkage.network import build_network
+    from workbench.store import open_store
+
+    fmt = charts.check_export(out, fmt)
+    purpose = exports.check_purpose(purpose)
+    force_code = None
+    if force is not None:
+        force_code = reference.resolve_force(force)
+        if force_code is None:
+            raise WorkbenchError(f"unknown force {force[:60]!r}: give a force name, alias or code (e.g. 'West Yorkshire' or 13)")
+    with open_store(db, read_only=True) as store:
+        net = build_network(store, force_code=force_code, since=since, until=until)
+        if net.nodes.empty:
+            raise WorkbenchError("nothing to export: no resolved persons or vehicles at incidents"
+                                 + (" for these filters" if force or since or until else
+                                    "; run `workbench link run` first"))
+        scope = ", ".join(p for p in (charts.force_names().get(force_code, force_code) if force_code else
+                                      "England and Wales", f"from {since}" if since else "",
+                                      f"to {until}" if until else "") if p)
+        result = charts.export(net, out, fmt, title=title or f"Link chart: {scope}", store=store, purpose=purpose)
+    result.update(force_code=force_code, since=since, until=until)
+    if json_out:
+        emit_json(result)
+        return
+    say(f"wrote {', '.join(result['files'])} ({result['format']}: {result['persons']:,} persons, "
+        f"{result['vehicles']:,} vehicles, {result['incidents']:,} incidents, {result['stores']:,} stores, "
+        f"{result['edges']:,} links; {result['marking']})")
 
 
 def register(app: typer.Typer) -> None:

@@ -267,8 +267,11 @@ def _store_vehicles(store: Store, settings: LinkageSettings, mentions: pd.DataFr
 
 
 def run_all(store: Store, settings: LinkageSettings | None = None) -> list[dict]:
+    """Persons, then vehicles, then groups (workbench.linkage.groups, on the persons and vehicles just resolved)."""
+    from workbench.linkage.groups import find_groups
+
     settings = settings or load_settings()
-    return [run_persons(store, settings), run_vehicles(store, settings)]
+    return [run_persons(store, settings), run_vehicles(store, settings), find_groups(store, settings)]
 
 
 # -- decisions ------------------------------------------------------------------------------------------

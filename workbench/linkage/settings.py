@@ -119,6 +119,7 @@ def _check(raw: dict, source: str) -> None:
         if key in vehicles:
             _number(vehicles[key], f"vehicles.{key}", 0)
     _check_alerts(raw.get("alerts") or {})
+    _check_groups(raw.get("groups") or {})
 
 
 ALERT_REASONS_FLAGS = ("impossible_travel", "description_conflict")
@@ -143,6 +144,37 @@ def _check_alerts(alerts: dict) -> None:
     if not isinstance(kinds, list) or any(k not in ALERT_REASONS_FLAGS for k in kinds):
         raise ConfigError(f"linkage settings: alerts.vehicle_flag_kinds lists flag kinds ({', '.join(ALERT_REASONS_FLAGS)})"
                           f", got {kinds!r}")
+
+
+GROUPS_KEYS = {"seed", "min_shared_incidents", "shared_vehicle_weight", "leiden", "min_members", "min_incidents",
+               "keep_id_min_jaccard", "broker_quantile", "key_players", "stability"}
+
+
+def _check_groups(groups: dict) -> None:
+    """The `groups:` section (workbench.linkage.groups)."""
+    if not isinstance(groups, dict):
+        raise ConfigError("linkage settings: groups must be a mapping")
+    unknown = set(groups) - GROUPS_KEYS
+    if unknown:
+        raise ConfigError(f"linkage settings: unknown groups option(s) {', '.join(sorted(map(str, unknown)))}")
+    for key, low in (("seed", 0), ("min_shared_incidents", 1), ("shared_vehicle_weight", 0), ("min_members", 2),
+                     ("min_incidents", 1), ("key_players", 0)):
+        if key in groups:
+            _number(groups[key], f"groups.{key}", low)
+    for key in ("keep_id_min_jaccard", "broker_quantile"):
+        if key in groups and _number(groups[key], f"groups.{key}", 0) > 1:
+            raise ConfigError(f"linkage settings: groups.{key} must be at most 1")
+    leiden = groups.get("leiden") or {}
+    if leiden.get("objective", "modularity") != "modularity":
+        raise ConfigError(f"linkage settings: groups.leiden.objective must be modularity, got {leiden['objective']!r}")
+    for key, low in (("resolution", 1e-9), ("randomness", 1e-9), ("iterations", 1), ("trials", 1)):
+        if key in leiden:
+            _number(leiden[key], f"groups.leiden.{key}", low)
+    stability = groups.get("stability") or {}
+    if "drop_fraction" in stability and not 0 <= _number(stability["drop_fraction"], "groups.stability.drop_fraction", 0) < 1:
+        raise ConfigError("linkage settings: groups.stability.drop_fraction must be below 1")
+    if "repeats" in stability:
+        _number(stability["repeats"], "groups.stability.repeats", 0)
 
 
 def load_settings(path: str | Path | None = None) -> LinkageSettings:
