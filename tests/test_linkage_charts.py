@@ -253,3 +253,118 @@ def test_frames_require_the_contract_columns():
         charts.frames(net)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", charts.day(pd.Timestamp("2024-05-06 13:00")))
     assert charts.day(pd.NaT) is None and charts.day("not a date") is None
+
+
+# -- CLI: workbench groups export / workbench link export on a real store -----------------------------------
+@pytest.fixture
+def grouped_store(tmp_path):
+    """The small store of the network tests with A, B and C (RP0000001-3) as active group GR00001."""
+    from tests.test_linkage_groups import tiny_store
+
+    path = tmp_path / "tiny.duckdb"
+    with tiny_store(path) as store:
+        store.con.execute("INSERT INTO groups (group_id, status, label, members) VALUES ('GR00001', 'active', 'g', 3)")
+        for pid in ("RP0000001", "RP0000002", "RP0000003"):
+            store.con.execute("INSERT INTO group_members (group_id, person_id, role, is_broker, is_key_player, run_id) "
+                              "VALUES ('GR00001', $p, 'member', false, false, 1)", {"p": pid})
+    return path
+
+
+def run_cli(capsys, *args):
+    from workbench.cli import main
+
+    code = main(list(map(str, args)))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_line_error(result, *needles):
+    code, out, err = result
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in out + err, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_groups_export_every_format(grouped_store, tmp_path, capsys):
+    import networkx as nx
+    from workbench.linkage.network import build_network
+    from workbench.store import open_store
+
+    with open_store(grouped_store, read_only=True) as store:
+        expected = build_network(store, group_id="GR00001")
+    members = set(expected.nodes.node_id[expected.nodes.kind == "person"])
+    assert members == {"P:RP0000001", "P:RP0000002", "P:RP0000003"}
+    out = tmp_path / "out"
+    code, text, err = run_cli(capsys, "groups", "export", "GR00001", "--format", "html", "--out", out / "g.html",
+                              "--db", grouped_store, "--purpose", "handover to NYP", "--json")
+    assert code == 0, err
+    result = json.loads(text)
+    assert result["files"] == [str(out / "g.html")] and result["persons"] == 3 and result["group_id"] == "GR00001"
+    data = json.loads(parse((out / "g.html").read_text()).scripts[0])
+    assert {n["id"] for n in data["nodes"]} == set(expected.nodes.node_id)
+    assert "<title>Group GR00001</title>" in (out / "g.html").read_text()
+    for fmt, target in (("anx", out / "g.anx"), ("anx-timeline", out / "t.anx"), ("graphml", out / "g.graphml"),
+                        ("csv", out / "csv")):
+        code, text, err = run_cli(capsys, "groups", "export", "GR00001", "--format", fmt, "--out", target,
+                                  "--db", grouped_store)
+        assert code == 0 and text.startswith("wrote ") and "3 members" in text, err
+    assert set(nx.read_graphml(out / "g.graphml").nodes) == set(expected.nodes.node_id)
+    assert len(read_csv(out / "csv" / "nodes.csv")) == len(expected.nodes)
+    # the format follows the extension when --format is left out
+    code, text, err = run_cli(capsys, "groups", "export", "GR00001", "--out", out / "x.anx", "--db", grouped_store)
+    assert code == 0 and (out / "x.anx").read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff"), err
+    with open_store(grouped_store, read_only=True) as store:
+        audit = store.sql("SELECT action, object, details FROM audit_log WHERE action LIKE 'link-%' ORDER BY seq")
+    assert list(audit.action) == ["link-chart", "link-anx", "link-anx", "link-graphml", "link-csv", "link-anx"]
+    assert json.loads(audit.details.iloc[0])["purpose"] == "handover to NYP"
+
+
+def test_groups_export_errors_are_one_line(grouped_store, tmp_path, capsys):
+    one_line_error(run_cli(capsys, "groups", "export", "GR99999", "--out", tmp_path / "g.html", "--db",
+                           grouped_store), "GR99999")
+    one_line_error(run_cli(capsys, "groups", "export", "GR00001", "--format", "pdf", "--out", tmp_path / "g.pdf",
+                           "--db", grouped_store), "unknown format", "html")
+    one_line_error(run_cli(capsys, "groups", "export", "GR00001", "--format", "html", "--out", tmp_path / "g.anx",
+                           "--db", grouped_store), ".html")
+    one_line_error(run_cli(capsys, "groups", "export", "GR00001", "--out", tmp_path / "g.docx",
+                           "--db", grouped_store), "--format")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    one_line_error(run_cli(capsys, "groups", "export", "GR00001", "--out", blocker / "g.html",
+                           "--db", grouped_store), "is a file")
+    one_line_error(run_cli(capsys, "groups", "export", "GR00001", "--out", tmp_path / "g.html", "--purpose",
+                           "two\nlines", "--db", grouped_store), "purpose")
+    assert not list(tmp_path.glob("g.*"))
+
+
+def test_link_export_national_and_filtered(grouped_store, tmp_path, capsys):
+    from workbench.linkage.network import build_network
+    from workbench.store import open_store
+
+    with open_store(grouped_store, read_only=True) as store:
+        everything = build_network(store)
+        york = build_network(store, force_code="20")
+        march_2 = build_network(store, since="2025-03-02", until="2025-03-02")
+    code, text, err = run_cli(capsys, "link", "export", "--out", tmp_path / "all.html", "--db", grouped_store, "--json")
+    assert code == 0, err
+    data = json.loads(parse((tmp_path / "all.html").read_text()).scripts[0])
+    assert {n["id"] for n in data["nodes"]} == set(everything.nodes.node_id)
+    assert "Link chart: England and Wales" in (tmp_path / "all.html").read_text()
+    code, text, err = run_cli(capsys, "link", "export", "--out", tmp_path / "york.anx", "--force", "20",
+                              "--db", grouped_store, "--json")
+    assert code == 0, err
+    assert json.loads(text)["nodes"] == len(york.nodes) and json.loads(text)["force_code"] == "20"
+    code, text, err = run_cli(capsys, "link", "export", "--out", tmp_path / "m", "--format", "csv", "--since",
+                              "2025-03-02", "--until", "2025-03-02", "--db", grouped_store)
+    assert code == 0 and "wrote " in text, err
+    assert {r["node_id"] for r in read_csv(tmp_path / "m" / "nodes.csv")} == set(march_2.nodes.node_id)
+    one_line_error(run_cli(capsys, "link", "export", "--out", tmp_path / "x.html", "--force", "Atlantis",
+                           "--db", grouped_store), "unknown force")
+    one_line_error(run_cli(capsys, "link", "export", "--out", tmp_path / "x.html", "--since", "soon",
+                           "--db", grouped_store), "since")
+    one_line_error(run_cli(capsys, "link", "export", "--out", tmp_path / "x.html", "--since", "2030-01-01",
+                           "--db", grouped_store), "nothing to export")
+    one_line_error(run_cli(capsys, "link", "export", "--out", tmp_path / "x.html", "--format", "svg",
+                           "--db", grouped_store), "unknown format")
+    assert not (tmp_path / "x.html").exists()

@@ -60,5 +60,34 @@ def show_cmd(group_id: str = typer.Argument(..., help="A group id, e.g. GR00001.
     print_table("Tactics", payload["tactics"], ["tactic_code", "incidents"])
 
 
+@groups_app.command("export")
+def export_cmd(group_id: str = typer.Argument(..., help="A group id, e.g. GR00001."),
+               out: Path = typer.Option(..., "--out", help="Output: .html (offline link chart), .anx (i2 chart), "
+                                                           ".graphml, or a folder for nodes.csv and edges.csv."),
+               fmt: Optional[str] = typer.Option(None, "--format", help="html, anx, anx-timeline, graphml or csv "
+                                                                        "(default: from the --out extension)."),
+               purpose: Optional[str] = typer.Option(None, "--purpose", help="Why this product is made (recorded in "
+                                                                             "the audit log)."),
+               db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """One group's link chart: its members, their incidents, vehicles and stores, as an offline HTML chart, i2 ANX
+    (link chart or timeline), GraphML or node/edge CSVs (audited, marked)."""
+    from workbench import exports
+    from workbench.linkage import charts
+    from workbench.linkage.network import build_network
+    from workbench.store import open_store
+
+    fmt = charts.check_export(out, fmt)
+    purpose = exports.check_purpose(purpose)
+    with open_store(db, read_only=True) as store:
+        net = build_network(store, group_id=group_id)
+        result = charts.export(net, out, fmt, title=f"Group {group_id.strip()}", store=store, purpose=purpose)
+    result["group_id"] = group_id.strip()
+    if json_out:
+        emit_json(result)
+        return
+    say(f"wrote {', '.join(result['files'])} ({result['format']}: group {result['group_id']}, {result['persons']:,} "
+        f"members, {result['vehicles']:,} vehicles, {result['incidents']:,} incidents; {result['marking']})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(groups_app, name="groups")

@@ -299,3 +299,55 @@ def write_network_csv(network, folder, *, store=None, purpose: str | None = None
     audit(store, "link-csv", Path(folder), {"format": "csv", **_summary(node_table, edge_table)}, purpose,
           files=[nodes_path, edges_path])
     return nodes_path, edges_path
+
+
+# -- one entry point for the CLI and the notebook --------------------------------------------------
+EXPORT_FORMATS = ("html", "anx", "anx-timeline", "graphml", "csv")
+_BY_SUFFIX = {".html": "html", ".htm": "html", ".anx": "anx", ".graphml": "graphml"}
+
+
+def export_format(out, fmt: str | None = None) -> str:
+    """The export format: `fmt` when given (one of EXPORT_FORMATS), else from the extension of `out`
+    (.html, .anx, .graphml; a path without an extension is a folder for the CSVs)."""
+    if fmt is not None:
+        fmt = str(fmt).strip().lower()
+        if fmt not in EXPORT_FORMATS:
+            raise WorkbenchError(f"unknown format {fmt[:40]!r}: use {', '.join(EXPORT_FORMATS)}")
+        return fmt
+    suffix = Path(out).suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    if suffix == "":
+        return "csv"
+    raise WorkbenchError(f"{out}: cannot tell the format from {suffix!r}; give --format "
+                         f"({', '.join(EXPORT_FORMATS)})")
+
+
+def export(network, out, fmt: str | None = None, *, title: str, store=None, purpose: str | None = None) -> dict:
+    """Write `network` in format `fmt` (see export_format) to `out`, audited; what was written."""
+    from workbench.linkage import anx
+
+    fmt = export_format(out, fmt)
+    nodes, edges = frames(network)
+    if fmt == "html":
+        files = [write_link_chart(network, out, title=title, store=store, purpose=purpose)]
+    elif fmt in ("anx", "anx-timeline"):
+        files = [anx.write_anx(network, out, timeline=fmt == "anx-timeline", title=title, store=store,
+                               purpose=purpose)]
+    elif fmt == "graphml":
+        files = [write_graphml(network, out, store=store, purpose=purpose)]
+    else:
+        files = list(write_network_csv(network, out, store=store, purpose=purpose))
+    return {"format": fmt, "out": str(out), "files": [str(f) for f in files], "marking": config.security_marking(),
+            "purpose": exports.check_purpose(purpose), **_summary(nodes, edges)}
+
+
+def check_export(out, fmt: str | None = None) -> str:
+    """The export format for `out` (see export_format), with `out` checked before any work is done: the
+    right extension for the format, and a place that can be written (one-line errors otherwise)."""
+    fmt = export_format(out, fmt)
+    if fmt == "csv":
+        exports.check_folder(out)
+    else:
+        exports.check_output(out, {"html": CHART_SUFFIXES, "graphml": (".graphml",)}.get(fmt, (".anx",)))
+    return fmt
