@@ -6,7 +6,12 @@ adds 300 m Gaussian jitter, so no two events share a location: the worst case fo
 (every pair within 1.6 km, about 70M, recounted per permutation). Each step runs in its own process
 (benchmarks.common.measure); permutations over 2 processes where stated. The sweep and pair tables are
 compared cell by cell (observed, expected, p) for the same seed: `identical` in the JSON.
-Full: 999 permutations; quick: 49.
+Full: 999 permutations; quick: 49. The pair counter on scattered events costs about 0.3-2 s a permutation
+(it recounts every pair within the largest distance), so in the same run it is measured at a tenth of
+the permutations (the sweep too, for the identity check) and its 999-permutation time is extrapolated
+from its measured time per permutation (`pair_counter_extrapolated_s`: an upper estimate, as the one-off
+pair listing is included); the sweep is measured at
+the full count.
 """
 from __future__ import annotations
 
@@ -65,12 +70,19 @@ def run(out_dir: Path, quick: bool) -> list[dict]:
 
     record(f"Knox {iterations} permutations, 40k events at store locations (auto: grouped), 1 process",
            measure(_knox, N, iterations, False, "auto", 1))
+    few = max(5, (iterations + 1) // 10 - 1)
     for edges, label in ((None, "bands to 1.6 km"), ((0, 100, 200, 400), "bands to 400 m")):
-        old = record(f"Knox {iterations} permutations, 40k scattered events, {label}, pair counter (before), 2 processes",
-                     measure(_knox, N, iterations, True, "pairs", 2, edges))
+        old = record(f"Knox {few} permutations, 40k scattered events, {label}, pair counter (before), 2 processes",
+                     measure(_knox, N, few, True, "pairs", 2, edges))
+        same = record(f"Knox {few} permutations, 40k scattered events, {label}, sweep (now), 2 processes",
+                      measure(_knox, N, few, True, "sweep", 2, edges))
+        records[-1]["identical_to_pair_counter"] = bool(old) and old.get("table_sha256") == same.get("table_sha256")
         new = record(f"Knox {iterations} permutations, 40k scattered events, {label}, sweep (now), 2 processes",
                      measure(_knox, N, iterations, True, "sweep", 2, edges))
-        records[-1]["identical_to_pair_counter"] = bool(old) and old.get("table_sha256") == new.get("table_sha256")
         if old.get("knox_s") and new.get("knox_s"):
-            records[-1]["speedup"] = round(old["knox_s"] / new["knox_s"], 1)
+            per_permutation = old["knox_s"] / few
+            records[-1]["pair_counter_extrapolated_s"] = round(per_permutation * iterations, 1)
+            records[-1]["speedup"] = round(per_permutation * iterations / new["knox_s"], 1)
+            records[-1]["target_s"] = 60
+            records[-1]["met"] = new["knox_s"] <= 60
     return records
