@@ -173,3 +173,278 @@ def test_empty_store_gives_empty_network(tmp_path):
         net = build_network(store)
     assert net.nodes.empty and net.edges.empty
     assert list(net.nodes.columns) == NODE_COLUMNS and list(net.edges.columns) == EDGE_COLUMNS
+
+
+# -- groups on a store of known crews -------------------------------------------------------------------------
+from workbench.linkage import groups as lg  # noqa: E402
+from workbench.linkage.settings import load_settings  # noqa: E402
+
+CREWS = {  # crew -> (members, joint incidents, force codes, vehicle, tactic)
+    "north": (["N1", "N2", "N3", "N4", "N5"], 12, ["13", "14"], "VN", "FOIL"),
+    "south": (["S1", "S2", "S3", "S4"], 10, ["43", "44", "45"], "VS", "DIST"),
+    "west": (["W1", "W2", "W3", "W4", "W5", "W6"], 14, ["62"], None, "SWEEP"),
+}
+
+
+def crew_store(path, crews=CREWS, broker=True, extra_pairs=True, start=1, store=None):
+    """Crews offending together (each incident: the crew's first member, who is a key player by design, and two
+    or three others chosen in turn), a broker B1 offending twice with N2 (north) and twice with S2 (south), a pair P1+P2
+    who offend together three times (too small for a group) and one-off companions O1..O6 (one shared incident
+    each: below min_shared_incidents). Persons are given directly as resolved (person_links), one mention per
+    person and incident. Display names: the person key, and a <script> name for N2."""
+    store = store or open_store(path)
+    con = store.con
+    if start == 1:
+        _insert(con, "retailers", [{"retailer_id": "CRW", "name": "Crew Mart", "sector": "supermarket"}])
+        _insert(con, "stores", [{"store_id": f"CRW-{f}", "retailer_id": "CRW", "store_ref": f, "name": f"Crew Mart {f}",
+                                 "latitude": 52.0, "longitude": -1.0, "force_code": f}
+                                for f in ["13", "14", "43", "44", "45", "62", "01"]])
+    incidents, people = [], []       # (incident_id, force, time, vehicle, tactic), (incident_id, person)
+    k = start
+    t0 = datetime(2025, 1, 6, 10, 0)
+    for c, (members, n, forces, vehicle, tactic) in crews.items():
+        for j in range(n):
+            others = members[1:]
+            size = 2 + (j % 2)
+            crew = [members[0]] + [others[(j + q) % len(others)] for q in range(size)]
+            incidents.append((k, forces[j % len(forces)], t0 + timedelta(days=7 * j, hours=len(incidents) % 5),
+                              vehicle, tactic))
+            people += [(k, p) for p in crew]
+            k += 1
+    if broker:
+        for j, crew in enumerate((["B1", "N2"], ["B1", "N2"], ["B1", "S2"], ["B1", "S2"])):
+            incidents.append((k, "01", t0 + timedelta(days=3 + j), None, None))
+            people += [(k, p) for p in crew]
+            k += 1
+    if extra_pairs:
+        for j in range(3):
+            incidents.append((k, "01", t0 + timedelta(days=40 + j), None, None))
+            people += [(k, "P1"), (k, "P2")]
+            k += 1
+        for a, b in (("O1", "O2"), ("O3", "O4"), ("O5", "O6"), ("O2", "O3"), ("O4", "O5")):
+            incidents.append((k, "01", t0 + timedelta(days=60 + k), None, None))
+            people += [(k, a), (k, b)]
+            k += 1
+    _insert(con, "referrals", [{"referral_id": i, "source_name": "crew", "source_type": "other", "source_ref": f"C-{i}",
+                                "source_row": i, "received_at": t0, "source_evaluation": "1", "intelligence_assessment": "B",
+                                "handling_code": "P"} for i, *_ in incidents])
+    _insert(con, "referral_incidents", [{"referral_id": i, "incident_id": i} for i, *_ in incidents])
+    _insert(con, "incidents", [{"incident_id": i, "force_code": f, "store_id": f"CRW-{f}", "occurred_at": t}
+                               for i, f, t, _v, _t in incidents])
+    tactics = [{"incident_id": i, "tactic_code": tc, "referral_id": i} for i, _f, _t, _v, tc in incidents if tc]
+    if tactics:
+        _insert(con, "incident_tactics", tactics)
+    base = 10_000 * start
+    mentions = [{"mention_id": base + m, "referral_id": i, "incident_id": i, "role": "offender",
+                 "full_name": SCRIPT if p == "N2" else p} for m, (i, p) in enumerate(people)]
+    _insert(con, "person_mentions", mentions)
+    known = set(store.sql("SELECT person_id FROM resolved_persons").person_id)
+    fresh = sorted({p for _i, p in people} - {k[2:] for k in known})
+    if fresh:
+        _insert(con, "resolved_persons", [{"person_id": f"RP{p}", "status": "active",
+                                           "display_name": SCRIPT if p == "N2" else p, "mentions": 1} for p in fresh])
+    _insert(con, "person_links", [{"mention_id": m["mention_id"], "person_id": f"RP{p}", "run_id": 1,
+                                   "joined_by": "model"} for m, (_i, p) in zip(mentions, people)])
+    vehicles = [(i, v) for i, _f, _t, v, _tc in incidents if v]
+    if vehicles:
+        _insert(con, "vehicle_mentions", [{"mention_id": base + 5000 + n, "referral_id": i, "incident_id": i,
+                                           "vrm_raw": v, "vrm_norm": v} for n, (i, v) in enumerate(vehicles)])
+        vknown = set(store.sql("SELECT vehicle_id FROM resolved_vehicles").vehicle_id)
+        new_v = sorted({f"RV{v}" for _i, v in vehicles} - vknown)
+        if new_v:
+            _insert(con, "resolved_vehicles", [{"vehicle_id": v, "status": "active", "vrm": v[2:], "mentions": 1}
+                                               for v in new_v])
+        _insert(con, "vehicle_links", [{"mention_id": base + 5000 + n, "vehicle_id": f"RV{v}", "run_id": 2,
+                                        "joined_by": "exact"} for n, (_i, v) in enumerate(vehicles)])
+    return store
+
+
+@pytest.fixture
+def crews(tmp_path):
+    with crew_store(tmp_path / "crews.duckdb") as store:
+        yield store
+
+
+def _members(store) -> dict[str, set]:
+    rows = store.sql("SELECT group_id, person_id FROM group_members")
+    return {g: set(m) for g, m in rows.groupby("group_id").person_id}
+
+
+def _settings(tmp_path, text: str):
+    path = tmp_path / "groups_override.yaml"
+    path.write_text(text)
+    return load_settings(path)
+
+
+def test_find_groups_finds_the_crews(crews):
+    result = lg.find_groups(crews)
+    found = {frozenset(m) for m in _members(crews).values()}
+    north = frozenset("RP" + p for p in CREWS["north"][0])
+    south = frozenset("RP" + p for p in CREWS["south"][0])
+    west = frozenset("RP" + p for p in CREWS["west"][0])
+    # the broker sits with one of the two crews it works with; the pair and the one-off companions are no group
+    assert found in ({north | {"RPB1"}, south, west}, {north, south | {"RPB1"}, west}), found
+    assert result["entities"] == 3 and sorted(result["groups"]) == ["GR00001", "GR00002", "GR00003"]
+    assert 0.3 < result["modularity"] < 1
+    run = crews.sql("SELECT * FROM linkage_runs WHERE entity = 'group'").iloc[0]
+    details = json.loads(run.details)
+    assert details["modularity"] == result["modularity"]
+    assert details["settings"]["seed"] == load_settings().raw["groups"]["seed"]
+    assert details["stability"]["repeats"] == 5 and 0 <= details["stability"]["mean_best_jaccard"] <= 1
+    assert crews.sql("SELECT count(*) AS n FROM audit_log WHERE action = 'link-run' AND object = 'groups'").n[0] == 1
+
+
+def test_group_summary_vehicles_forces_tactics_roles(crews):
+    lg.find_groups(crews)
+    groups = lg.list_groups(crews).set_index("group_id")
+    members = _members(crews)
+    west = next(g for g, m in members.items() if "RPW1" in m)
+    north = next(g for g, m in members.items() if "RPN1" in m)
+    assert groups.loc[west, "members"] == 6 and groups.loc[west, "incidents"] == 14
+    assert groups.loc[west, "vehicles"] == 0 and groups.loc[west, "forces"] == "62"
+    assert groups.loc[north, "forces"] == "13, 14" and groups.loc[north, "vehicles"] == 1
+    detail = lg.group_detail(crews, north)
+    assert detail["vehicles"].vehicle_id.tolist() == ["RVVN"] and detail["vehicles"].incidents.tolist() == [12]
+    assert detail["tactics"].to_dict(orient="records") == [{"tactic_code": "FOIL", "name": detail["tactics"].name[0],
+                                                            "incidents": 12}]
+    summary = detail["summary"].iloc[0]
+    assert summary.first_seen == pd.Timestamp("2025-01-06 10:00")
+    assert summary.last_seen.date() == (datetime(2025, 1, 6) + timedelta(days=77)).date()
+    ranks = detail["members"].set_index("person_id")
+    # N1 is at every incident of the crew: the key player; B1 bridges north and south: a broker (unless key player)
+    assert ranks.loc["RPN1", "role"] == "key_player" and ranks.is_key_player.sum() == 1
+    assert summary.label == "RPN1 and 4 others" or summary.label.startswith("N1 and ")
+    all_members = crews.sql("SELECT * FROM group_members").set_index("person_id")
+    assert bool(all_members.loc["RPB1", "is_broker"]) and all_members.loc["RPB1", "role"] == "broker"
+    assert all_members.loc["RPB1", "betweenness"] == all_members.betweenness.max()
+    # the other end of the bridge (N2 or S2, whichever crew B1 did not join) is a broker too; nobody else is
+    brokers = set(all_members.index[all_members.is_broker.astype(bool)])
+    assert brokers - {"RPB1"} in ({"RPN2"}, {"RPS2"}), brokers
+    # names are raw in the frames (escaping is the renderers' job)
+    assert SCRIPT in set(ranks.display_name)
+
+
+def test_thresholds_come_from_the_settings(crews, tmp_path):
+    # P1+P2 offend together three times: a group only when two members and three incidents are enough
+    lg.find_groups(crews, _settings(tmp_path, "groups: {min_members: 2, min_incidents: 3}"))
+    assert {"RPP1", "RPP2"} in list(_members(crews).values())
+    # with min_incidents above every crew's joint incidents except west's (14)
+    lg.find_groups(crews, _settings(tmp_path, "groups: {min_incidents: 13}"))
+    assert [m for m in _members(crews).values()] == [set("RP" + p for p in CREWS["west"][0])]
+    # one-off companions join the projection when a single shared incident is enough: O1..O6 form a chain
+    lg.find_groups(crews, _settings(tmp_path, "groups: {min_shared_incidents: 1, min_incidents: 1}"))
+    assert any({"RPO1", "RPO2"} <= m for m in _members(crews).values())
+
+
+def test_ids_stable_across_runs_and_changes_recorded(crews, tmp_path):
+    first = lg.find_groups(crews)
+    before = _members(crews)
+    again = lg.find_groups(crews)
+    assert _members(crews) == before and again["events"] == {}
+    # a fourth crew arrives: the three keep their ids, the new one gets the next id
+    crew_store(None, {"east": (["E1", "E2", "E3"], 6, ["01"], None, None)}, broker=False, extra_pairs=False,
+               start=500, store=crews)
+    third = lg.find_groups(crews)
+    after = _members(crews)
+    for gid, members in before.items():
+        assert after[gid] == members
+    assert third["events"] == {"new": 1} and set(after) - set(before) == {"GR00004"}
+    # the south crew's referrals are withdrawn (superseded): its group retires, its id is never reused
+    south = next(g for g, m in before.items() if "RPS1" in m)
+    crews.con.execute("UPDATE referrals SET is_current = false WHERE referral_id IN (SELECT DISTINCT m.referral_id "
+                      "FROM person_mentions m WHERE m.full_name IN ('S1', 'S2', 'S3', 'S4'))")
+    lg.find_groups(crews)
+    status = crews.sql("SELECT group_id, status FROM groups").set_index("group_id").status
+    assert status[south] == "retired" and south not in _members(crews)
+    events = crews.sql("SELECT event, entity_id FROM linkage_events WHERE entity = 'group' ORDER BY event_id")
+    assert ("retired", south) in set(zip(events.event, events.entity_id))
+    crew_store(None, {"south2": (["S1", "S2", "S3", "S4"], 10, ["43"], None, None)}, broker=False,
+               extra_pairs=False, start=900, store=crews)
+    last = lg.find_groups(crews)
+    back = next(g for g, m in _members(crews).items() if "RPS1" in m)
+    assert back == "GR00005" and "split" not in last["events"] and first["run_id"] < last["run_id"]
+
+
+def test_match_ids_jaccard_threshold_merges_and_splits():
+    old = {"GR00001": ["a", "b", "c", "d", "e"], "GR00002": ["f", "g", "h"], "GR00003": ["x", "y", "z"]}
+    existing = ["GR00001", "GR00002", "GR00003", "GR00007"]
+    # 4 of 5 kept plus one newcomer: Jaccard 4/6 keeps the id; one shared member of 5 (1/9) does not
+    ids, events, merged = lg.match_ids([["a", "b", "c", "d", "q"], ["e", "m", "n", "o", "p"]], old, existing, 0.3)
+    assert ids == ["GR00001", "GR00008"]
+    assert ("split", "GR00008") in {(e["event"], e["entity_id"]) for e in events}
+    assert {"GR00002", "GR00003"} == {e["entity_id"] for e in events if e["event"] == "retired"}
+    # exactly at the threshold keeps the id; just below does not
+    ids, _e, _m = lg.match_ids([["f", "g", "h", "i", "j", "k", "l", "m", "n", "o"]], old, existing, 0.3)
+    assert ids == ["GR00002"]                                        # 3/10 = 0.3
+    ids, _e, _m = lg.match_ids([["f", "g", "h", "i", "j", "k", "l", "m", "n", "o"]], old, existing, 0.31)
+    assert ids == ["GR00008"]
+    # two old groups together: the larger share keeps its id, the other is recorded as merged into it
+    ids, events, merged = lg.match_ids([["a", "b", "c", "d", "e", "f", "g", "h"]], old, existing, 0.3)
+    assert ids == ["GR00001"] and merged == {"GR00002": "GR00001"}
+    assert {"event": "merge", "entity_id": "GR00001", "other_ids": ["GR00002"], "mentions": 8} in events
+
+
+def test_leiden_is_seeded_and_reports_modularity():
+    import networkx as nx
+
+    # a random graph has no clear communities: many near-equal partitions, so the seed decides between them
+    edges = [(f"n{a:02d}", f"n{b:02d}", 1.0) for a, b in nx.gnp_random_graph(60, 0.1, seed=3).edges]
+    frame = pd.DataFrame(edges, columns=["source", "target", "weight"])
+    leiden = {"objective": "modularity", "resolution": 1.0, "randomness": 0.1, "iterations": 1, "trials": 1}
+    parts = [lg.communities(frame, leiden, seed)[0] for seed in range(1, 16)]
+    assert len({tuple(sorted(p.items())) for p in parts}) > 1      # the seed matters on this graph
+    p1, m1 = lg.communities(frame, leiden, 7)
+    p2, m2 = lg.communities(frame, leiden, 7)
+    assert p1 == p2 and m1 == m2
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(edges)
+    sets = {}
+    for node, c in p1.items():
+        sets.setdefault(c, set()).add(node)
+    assert m1 == pytest.approx(nx.community.modularity(graph, list(sets.values()), weight="weight"))
+    with pytest.raises(WorkbenchError, match="modularity"):
+        lg.communities(frame, {**leiden, "objective": "cpm"}, 7)
+
+
+def test_seed_from_settings_reaches_leiden(crews, tmp_path, monkeypatch):
+    import graspologic_native as gn
+
+    seen = []
+    real = gn.leiden
+    monkeypatch.setattr(gn, "leiden", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
+    lg.find_groups(crews, _settings(tmp_path, "groups: {seed: 4242, leiden: {resolution: 0.8, trials: 2}}"))
+    assert seen and all(kw["seed"] == 4242 and kw["use_modularity"] is True for kw in seen)
+    assert seen[0]["resolution"] == 0.8 and seen[0]["trials"] == 2
+
+
+def test_stability_measure(crews, tmp_path):
+    network = build_network(crews)
+    cfg = lg.group_settings(_settings(tmp_path, "groups: {stability: {drop_fraction: 0.0, repeats: 3}}"))
+    result = lg.analyse(network, cfg)
+    assert result["stability"]["mean_best_jaccard"] == 1.0 and result["stability"]["ari"] == 1.0
+    cfg = lg.group_settings(_settings(tmp_path, "groups: {stability: {drop_fraction: 0.6, repeats: 4}}"))
+    shaken = lg.analyse(network, cfg)["stability"]
+    assert shaken["repeats"] == 4 and len(shaken["per_repeat"]) == 4
+    assert shaken["mean_best_jaccard"] < 1.0 and shaken["min_best_jaccard"] <= shaken["mean_best_jaccard"]
+
+
+def test_adjusted_rand_matches_sklearn():
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = __import__("numpy").random.default_rng(5)
+    for _ in range(20):
+        a = rng.integers(0, 4, size=30).tolist()
+        b = [x if rng.random() < 0.7 else int(rng.integers(0, 5)) for x in a]
+        assert lg.adjusted_rand(a, b) == pytest.approx(adjusted_rand_score(a, b))
+    assert lg.adjusted_rand([1, 1, 2, 2], [5, 5, 9, 9]) == 1.0
+
+
+def test_no_mentions_gives_no_groups(tmp_path):
+    with open_store(tmp_path / "none.duckdb") as store:
+        result = lg.find_groups(store)
+        assert result["entities"] == 0 and result["groups"] == []
+        assert lg.list_groups(store).empty
+        with pytest.raises(WorkbenchError, match="no group 'GR00001'"):
+            lg.group_detail(store, "GR00001")
+        with pytest.raises(WorkbenchError, match="not a group id"):
+            lg.group_detail(store, "x" * 500)

@@ -27,6 +27,7 @@ Steps (settings: the `groups:` section of workbench/config/linkage.yaml):
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -124,7 +125,9 @@ def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: 
             eigen.update({n: 0.0 for n in nodes})
         else:
             try:
-                eigen.update(nx.eigenvector_centrality_numpy(sub, weight="weight"))
+                with warnings.catch_warnings():  # scipy's note that it solves small graphs densely
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    eigen.update(nx.eigenvector_centrality_numpy(sub, weight="weight"))
             except (nx.NetworkXException, ValueError, TypeError):  # a graph numpy cannot decompose
                 eigen.update(nx.eigenvector_centrality(sub, weight="weight", max_iter=1000, tol=1e-8))
         strength.update({n: float(sum(d["weight"] for _, _, d in sub.edges(n, data=True))) for n in nodes})
