@@ -204,3 +204,53 @@ def review_queue(store: Store, entity: str = "person", *, blind: bool = False, l
 def blind_view(queue: pd.DataFrame) -> pd.DataFrame:
     """A queue with the model's view removed (for a widget that toggles blind mode on a computed queue)."""
     return queue.drop(columns=[c for c in BLIND_HIDDEN if c in queue.columns])
+
+
+# -- the mentions behind a node of a link network (workbench.linkage.network node ids) ---------------------
+MENTION_COLUMNS = ["kind", "mention_id", "entity_id", "name_or_vrm", "detail", "occurred_at", "force_code", "location",
+                   "incident_id", "source_name", "source_ref"]
+
+
+def node_mentions(store: Store, node_id: str) -> pd.DataFrame:
+    """The person and vehicle mentions behind a network node, newest first: a person's or a vehicle's own
+    mentions ("P:RP...", "V:RV..."), or everyone and every vehicle mentioned at an incident ("I:<id>") or at the
+    incidents of a store ("S:<id>"). Columns MENTION_COLUMNS; text as written (not escaped)."""
+    node_id = str(node_id).strip()
+    prefix, _, key = node_id.partition(":")
+    if prefix not in ("P", "V", "I", "S") or not key:
+        raise WorkbenchError(f"{node_id[:60]!r} is not a network node id (P:, V:, I: or S: and an id)")
+    persons = store.query("linkage/review_person_mentions")
+    vehicles = store.query("linkage/review_vehicle_mentions")
+    if prefix in ("I", "S"):
+        column = "incident_id" if prefix == "I" else "store_id"
+        try:
+            value = int(key) if prefix == "I" else key
+        except ValueError:
+            raise WorkbenchError(f"{node_id[:60]!r}: an incident id is a whole number") from None
+        persons = persons[persons[column].astype(object) == value]
+        vehicles = vehicles[vehicles[column].astype(object) == value]
+    elif prefix == "P":
+        persons, vehicles = persons[persons.person_id == key], vehicles.iloc[0:0]
+    else:
+        persons, vehicles = persons.iloc[0:0], vehicles[vehicles.vehicle_id == key]
+    if persons.empty and vehicles.empty and prefix in ("P", "V"):
+        raise WorkbenchError(f"no {'person' if prefix == 'P' else 'vehicle'} {key[:40]!r} with mentions "
+                             "in the latest linkage run")
+    people = pd.DataFrame({"kind": "person", "mention_id": persons.mention_id, "entity_id": persons.person_id,
+                           "name_or_vrm": persons.full_name,
+                           "detail": [" ".join(str(v) for v in (d, g, r) if v is not None and not pd.isna(v))
+                                      for d, g, r in zip(persons.dob_raw, persons.gender, persons.role)],
+                           "occurred_at": persons.occurred_at, "force_code": persons.force_code,
+                           "location": persons.location, "incident_id": persons.incident_id,
+                           "source_name": persons.source_name, "source_ref": persons.source_ref})
+    cars = pd.DataFrame({"kind": "vehicle", "mention_id": vehicles.mention_id, "entity_id": vehicles.vehicle_id,
+                         "name_or_vrm": vehicles.vrm_raw,
+                         "detail": [" ".join(str(v) for v in (m, c) if v is not None and not pd.isna(v))
+                                    for m, c in zip(vehicles.make, vehicles.colour)],
+                         "occurred_at": vehicles.occurred_at, "force_code": vehicles.force_code,
+                         "location": vehicles.location, "incident_id": vehicles.incident_id,
+                         "source_name": vehicles.source_name, "source_ref": vehicles.source_ref})
+    frames = [f for f in (people, cars) if len(f)]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=MENTION_COLUMNS)
+    return out.sort_values(["occurred_at", "mention_id"], ascending=[False, True], na_position="last",
+                           kind="mergesort").reset_index(drop=True).loc[:, MENTION_COLUMNS]
