@@ -61,6 +61,13 @@ def test_manifest_counts_match_the_files(world):
         assert source["rows"] == (truth["referral_rows"].source_name == source["name"]).sum()
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((out / "extracts" / name).read_bytes()).hexdigest() == digest
+    # what linkage should find, as `workbench summary --world` prints it beside what was found
+    seen_vehicles = set(truth["vehicle_mentions"].vehicle_id)
+    twins = truth["vehicles"].dropna(subset=["cloned_from"])
+    assert manifest["to_find"] == {
+        "persons": truth["person_mentions"].person_id.nunique(), "vehicles": len(seen_vehicles),
+        "cloned_plates": int((twins.vehicle_id.isin(seen_vehicles) & twins.cloned_from.isin(seen_vehicles)).sum()),
+        "groups": len(truth["groups"])}
 
 
 def test_stores_chains_and_forces(world):

@@ -156,6 +156,7 @@ class _WorldGenerator:
         self.referral_seq = {f.name: 0 for f in SOURCE_FORMATS}
         self._write_static(groups, vehicles)
         self.next_incident = 1
+        self.mentioned = {"persons": set(), "vehicles": set()}
         for m in range(spec.months):
             self.progress("months", m, spec.months)
             month_frame = pd.concat([
@@ -469,6 +470,8 @@ class _WorldGenerator:
         self.truth_buffer["referral_rows"] += referral_rows
         self.truth_buffer["person_mentions"] += person_rows
         self.truth_buffer["vehicle_mentions"] += vehicle_rows
+        self.mentioned["persons"].update(r["person_id"] for r in person_rows)
+        self.mentioned["vehicles"].update(r["vehicle_id"] for r in vehicle_rows)
 
     # ------------------------------------------------------------------ manifest
     def _manifest(self, groups: pd.DataFrame) -> dict:
@@ -484,6 +487,14 @@ class _WorldGenerator:
             "incidents": self.next_incident - 1, "stores": len(self.stores),
             "retailers": len(vocab.CHAINS), "forces_with_stores": int(self.stores.force_code.nunique()),
             "groups": len(groups), "persons": self.truth.counts.get("persons", 0),
+            # what linkage should find (headline counts, so `workbench summary --world` can compare without
+            # reading ground truth): distinct people and vehicles behind the mentions written, cloned plates
+            # with both cars seen, organised groups
+            "to_find": {"persons": len(self.mentioned["persons"]), "vehicles": len(self.mentioned["vehicles"]),
+                        "cloned_plates": sum(1 for v in self.mentioned["vehicles"]      # both cars seen
+                                             if (twin := getattr(self.vehicles.get(v), "cloned_from", None))
+                                             and twin in self.mentioned["vehicles"]),
+                        "groups": len(groups)},
             "noise_rates": self.rates, "sources": sources,
             "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
             "ground_truth": "ground_truth/ (tests and benchmarks only; never read by the workbench)",
