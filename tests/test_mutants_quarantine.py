@@ -145,3 +145,125 @@ def test_export_refuses_rows_of_two_sources_together(store, tmp_path):
         quarantine.export(store, tmp_path / "both.csv")
     done = quarantine.export(store, tmp_path / "wmp_out.csv", source="force_wmp")
     assert done["source"] == "force_wmp" and done["rows"] == 1
+
+
+# -- export: the second mutation run's survivors (docs/testing.md) ----------------------------------------------
+def test_export_errors_name_the_source_exactly(store, tmp_path):
+    from workbench.errors import WorkbenchError
+    from workbench.ingest import ingest_file, quarantine
+
+    with pytest.raises(WorkbenchError, match=r"^no open quarantine entries$"):
+        quarantine.export(store, tmp_path / "none.csv")
+    with pytest.raises(WorkbenchError, match=r"^no open quarantine entries for source force_met$"):
+        quarantine.export(store, tmp_path / "none.csv", source="force_met")
+    ingest_file(store, _file(tmp_path, "a", {1}), source="retailer_brightmart")
+    wmp = tmp_path / "wmp.csv"
+    lines = (FIX / "wmp_same_incident.csv").read_text(encoding="utf-8").splitlines()
+    wmp.write_text("\n".join([lines[0], ";" + lines[1].split(";", 1)[1]]) + "\n", encoding="utf-8")
+    ingest_file(store, wmp, source="force_wmp")
+    with pytest.raises(WorkbenchError, match=r"^open quarantine entries come from several sources "
+                                             r"\(force_wmp, retailer_brightmart\); pass --source NAME$"):
+        quarantine.export(store, tmp_path / "both.csv")
+    # the force's own delimiter (';' in its mapping) in the CSV sent back to it
+    out = tmp_path / "wmp_back.csv"
+    quarantine.export(store, out, source="force_wmp")
+    first = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert first.split(";")[-2:] == ["_reasons", "_quarantine_id"] and "," not in first.replace(", ", "")
+
+
+def test_export_uses_the_mapping_of_the_asked_batch(store, tmp_path):
+    """A batch ingested under a mapping given by path (its columns in another order) exports in that mapping's
+    layout, even after a later batch of the same source used the shipped mapping."""
+    import json
+
+    from workbench.ingest import ingest_file, quarantine
+    from workbench.ingest.mapping import load_mapping
+
+    shipped = load_mapping("retailer_brightmart")
+    text = shipped.text
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith('  "narrative":'))
+    first_col = next(i for i, line in enumerate(lines) if line.startswith("columns:")) + 1
+    moved = lines[:first_col] + [lines[at]] + [x for i, x in enumerate(lines[first_col:], first_col) if i != at]
+    (tmp_path / "mine").mkdir()
+    custom = tmp_path / "mine" / "retailer_brightmart.yaml"        # the file stem must be the mapping's name
+    custom.write_text("\n".join(moved) + "\n", encoding="utf-8")
+    custom_columns = list(load_mapping(str(custom)).columns)
+    assert custom_columns[0] == "narrative" != list(shipped.columns)[0]
+
+    a = ingest_file(store, _file(tmp_path, "a", {2}), source=str(custom))
+    ingest_file(store, _file(tmp_path, "b", {3}), source="retailer_brightmart")     # newer, shipped mapping
+    out = tmp_path / "a.csv"
+    done = quarantine.export(store, out, batch_id=a["batch_id"])
+    header, rows = _read_csv(out)
+    assert header == custom_columns + ["_reasons", "_quarantine_id"]
+    assert rows[0][0] == "row 2 of a" and done["headers_from"] == "mapping"
+    details = json.loads(store.con.execute("SELECT details FROM audit_log WHERE action = 'quarantine-export' "
+                                           "ORDER BY audit_id DESC").fetchone()[0])
+    assert details["source"] == "retailer_brightmart" and details["format"] == "csv"
+    assert details["mapping"] == "loaded" and details["quarantine_ids"] == [int(rows[0][-1])]
+
+
+def test_export_jsonl_and_xlsx_read_back(store, tmp_path):
+    import json
+
+    import openpyxl
+
+    from workbench.ingest import ingest_file, quarantine, rules
+
+    ingest_file(store, _file(tmp_path, "a", {1, 3}), source="retailer_brightmart")
+    qids = sorted(int(q) for q in quarantine.list_entries(store)["quarantine_id"])
+    out = tmp_path / "rows.jsonl"
+    done = quarantine.export(store, out)
+    assert done["format"] == "jsonl" and done["rows"] == 2
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.lstrip().startswith("#")]
+    records = [r for r in records if "_quarantine_id" in r]
+    assert sorted(r["_quarantine_id"] for r in records) == qids
+    for r in records:
+        assert r["_reasons"] == f"CRIME_NUMBER_MISSING: {rules.message('CRIME_NUMBER_MISSING')}"
+        assert r["narrative"] in ("row 1 of a", "row 3 of a") and r["crime_ref"] is None
+        assert list(r)[-2:] == ["_reasons", "_quarantine_id"] and "_line" not in r
+
+    # exported rows stay open for correction: export again, as XLSX, on the sheet "quarantine"
+    book = openpyxl.load_workbook(quarantine.export(store, tmp_path / "rows.xlsx")["file"], read_only=True)
+    assert book.sheetnames == ["quarantine"]
+    cells = list(book["quarantine"].iter_rows(values_only=True))
+    header = list(cells[0])
+    assert header[-2:] == ["_reasons", "_quarantine_id"]
+    body = [dict(zip(header, row)) for row in cells[1:]]
+    assert sorted(int(r["_quarantine_id"]) for r in body) == qids
+    assert sorted(r["narrative"] for r in body) == ["row 1 of a", "row 3 of a"]
+
+
+def test_export_of_a_row_that_could_not_be_split(store, tmp_path, monkeypatch):
+    """A malformed row (ROW_MALFORMED: its raw line only) goes back with the whole line in column one; without
+    a loadable mapping the export has the single column _line."""
+    import json
+
+    from tests.ingest_helpers import BAD
+    from workbench.ingest import ingest_file, quarantine
+
+    report = ingest_file(store, BAD / "truncated_mid_row.csv", source="retailer_brightmart")
+    assert report["rows_quarantined"] == 1
+    raw_line = json.loads(store.con.execute("SELECT raw FROM quarantine").fetchone()[0])["_line"]
+    assert raw_line.startswith("BRM-INC-0004")
+    out = tmp_path / "bad.csv"
+    quarantine.export(store, out)
+    header, rows = _read_csv(out)
+    assert rows[0][0] == raw_line and set(rows[0][1:-2]) == {""}
+    assert header[:-2] == list(quarantine.load_mapping("retailer_brightmart").columns)
+    jl = tmp_path / "bad.jsonl"
+    quarantine.export(store, jl)
+    rec = [json.loads(x) for x in jl.read_text(encoding="utf-8").splitlines() if '"_quarantine_id"' in x][0]
+    assert rec["_line"] == raw_line and rec["_reasons"].startswith("ROW_MALFORMED: ")
+
+    monkeypatch.setattr(quarantine, "_mapping_for", lambda *a, **k: None)      # no mapping can be loaded
+    out2 = tmp_path / "bad_nomap.csv"
+    done = quarantine.export(store, out2, purpose="send back")
+    assert done["headers_from"] == "rows"
+    header, rows = _read_csv(out2)
+    assert header == ["_line", "_reasons", "_quarantine_id"] and rows[0][0] == raw_line
+    details = json.loads(store.con.execute("SELECT details FROM audit_log WHERE action = 'quarantine-export' "
+                                           "ORDER BY audit_id DESC").fetchone()[0])
+    assert details["mapping"] == "not loadable: the rows' own columns"
