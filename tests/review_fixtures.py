@@ -1,6 +1,7 @@
 """A small store for the review queue, waterfall and network explorer tests: seeded person records with known
 near-misses (a dropped DOB, a nickname, a day/month swap, an initial), a person named with markup and a formula,
-vehicles with one plate described two ways and a partial plate that fits two vehicles; resolved with a widened
+vehicles with one plate described two ways and a partial plate that fits two vehicles, two crews of three who
+offend together; resolved with a widened
 review band (`persons.thresholds.review: -12`) so the queue holds pairs on both sides of a coin toss."""
 from __future__ import annotations
 
@@ -46,6 +47,27 @@ def _vehicles() -> pd.DataFrame:
         veh("V6", "KE1", None, None, 53.79, -1.54, 6)])
 
 
+CREWS = (("T000", "T001", "T002"), ("T003", "T004", "T005"))
+
+
+def _crews(store, people: pd.DataFrame, ids: dict) -> None:
+    """Two crews of three who offend together (the k-th mention of each member at the k-th incident of the
+    first), a vehicle seen at the first crew's first incident, and every mention's referral tied to its incident
+    (referral_incidents, as the ingest does). fill_store gives mention 1000 + k incident k."""
+    con = store.con
+    for crew in CREWS:
+        lead = people.loc[people.truth == crew[0], "record_id"].tolist()
+        for member in crew[1:]:
+            for k, rid in enumerate(people.loc[people.truth == member, "record_id"].tolist()[:len(lead)]):
+                con.execute("UPDATE person_mentions SET incident_id = $i WHERE mention_id = $m",
+                            {"i": ids[lead[k]] - 1000, "m": ids[rid]})
+    con.execute("UPDATE vehicle_mentions SET incident_id = $i WHERE mention_id = $m",
+                {"i": ids[people.loc[people.truth == CREWS[0][0], "record_id"].iloc[0]] - 1000, "m": ids["V1"]})
+    con.execute("INSERT INTO referral_incidents (referral_id, incident_id) SELECT DISTINCT referral_id, incident_id "
+                "FROM (SELECT referral_id, incident_id FROM person_mentions UNION ALL "
+                "SELECT referral_id, incident_id FROM vehicle_mentions) WHERE incident_id IS NOT NULL")
+
+
 def review_store(root: Path) -> dict:
     """Build (once under `root`) the store, resolved with the widened review band. Returns db, settings file,
     record id -> mention id and the records."""
@@ -60,6 +82,7 @@ def review_store(root: Path) -> dict:
     yaml.write_text(REVIEW_YAML)
     with open_store(db) as store:
         ids = fill_store(store, people, vehicles)
+        _crews(store, people, ids)
         lrun.run_all(store, load_settings(yaml))
     return {"db": db, "settings": yaml, "ids": ids, "people": people, "vehicles": vehicles}
 
