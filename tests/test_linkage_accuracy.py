@@ -13,7 +13,8 @@ from benchmarks import bench_linkage
 
 @pytest.fixture(scope="session")
 def measured(tmp_path_factory):
-    records = bench_linkage.run(tmp_path_factory.mktemp("bench_linkage"), quick=True)
+    # a fixed folder of the session, so tests/test_linkage_groups_accuracy.py reuses the same world and store
+    records = bench_linkage.run(tmp_path_factory.getbasetemp() / "bench_linkage_quick", quick=True)
     by_step = {r["step"]: r for r in records}
     assert not by_step["resolve_persons_and_vehicles"]["error"], by_step["resolve_persons_and_vehicles"]["error"]
     return by_step

@@ -189,8 +189,8 @@ CREWS = {  # crew -> (members, joint incidents, force codes, vehicle, tactic)
 def crew_store(path, crews=CREWS, broker=True, extra_pairs=True, start=1, store=None):
     """Crews offending together (each incident: the crew's first member, who is a key player by design, and two
     or three others chosen in turn), a broker B1 offending twice with N2 (north) and twice with S2 (south), a pair P1+P2
-    who offend together three times (too small for a group) and one-off companions O1..O6 (one shared incident
-    each: below min_shared_incidents). Persons are given directly as resolved (person_links), one mention per
+    who offend together three times (too small for a group) and one-off companions O1..O5 in a chain (four
+    incidents, one per pair: too few for a group). Persons are given directly as resolved (person_links), one mention per
     person and incident. Display names: the person key, and a <script> name for N2."""
     store = store or open_store(path)
     con = store.con
@@ -221,7 +221,7 @@ def crew_store(path, crews=CREWS, broker=True, extra_pairs=True, start=1, store=
             incidents.append((k, "01", t0 + timedelta(days=40 + j), None, None))
             people += [(k, "P1"), (k, "P2")]
             k += 1
-        for a, b in (("O1", "O2"), ("O3", "O4"), ("O5", "O6"), ("O2", "O3"), ("O4", "O5")):
+        for a, b in (("O1", "O2"), ("O3", "O4"), ("O2", "O3"), ("O4", "O5")):
             incidents.append((k, "01", t0 + timedelta(days=60 + k), None, None))
             people += [(k, a), (k, b)]
             k += 1
@@ -331,9 +331,13 @@ def test_thresholds_come_from_the_settings(crews, tmp_path):
     # with min_incidents above every crew's joint incidents except west's (14)
     lg.find_groups(crews, _settings(tmp_path, "groups: {min_incidents: 13}"))
     assert [m for m in _members(crews).values()] == [set("RP" + p for p in CREWS["west"][0])]
-    # one-off companions join the projection when a single shared incident is enough: O1..O6 form a chain
+    # one-off companions are in the projection when a single shared incident is enough: O1..O5 form a chain ...
     lg.find_groups(crews, _settings(tmp_path, "groups: {min_shared_incidents: 1, min_incidents: 1}"))
     assert any({"RPO1", "RPO2"} <= m for m in _members(crews).values())
+    # ... and not when two are needed (P1+P2, three times together, still are)
+    lg.find_groups(crews, _settings(tmp_path, "groups: {min_shared_incidents: 2, min_members: 2, min_incidents: 1}"))
+    grouped = set().union(*_members(crews).values())
+    assert {"RPP1", "RPP2"} <= grouped and not grouped & {"RPO1", "RPO2", "RPO3", "RPO4", "RPO5"}
 
 
 def test_ids_stable_across_runs_and_changes_recorded(crews, tmp_path):

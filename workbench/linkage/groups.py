@@ -38,7 +38,7 @@ from workbench.linkage.network import Network, build_network
 from workbench.linkage.settings import LinkageSettings, load_settings
 from workbench.store import Store, os_user, utcnow
 
-DEFAULTS = {"seed": 20241001, "min_shared_incidents": 2, "shared_vehicle_weight": 0.0,
+DEFAULTS = {"seed": 20241001, "min_shared_incidents": 1, "shared_vehicle_weight": 0.0,
             "leiden": {"objective": "modularity", "resolution": 1.0, "randomness": 0.001, "iterations": 2, "trials": 3},
             "min_members": 3, "min_incidents": 5, "keep_id_min_jaccard": 0.3, "broker_quantile": 0.9,
             "key_players": 1, "stability": {"drop_fraction": 0.05, "repeats": 5}}
