@@ -123,20 +123,48 @@ def test_rules_apply_valid_overrides_only(tmp_path, monkeypatch):
     assert default_errors == sorted(c for c, r in rules._BY_CODE.items() if r.severity == "error")
     assert "CRIME_NUMBER_MISSING" in default_errors and "VRM_PARTIAL" not in default_errors
 
-    cfg = override(tmp_path, "ingest:\n  rule_severity:\n    CRIME_NUMBER_MISSING: warning\n    VRM_PARTIAL: error\n"
-                             "    DATE_MISSING: fatal\n    MERGE_SUSPECT: error\n    NO_SUCH_RULE: warning\n")
+    cfg = override(tmp_path, "ingest:\n  rule_severity:\n    CRIME_NUMBER_MISSING: warning\n    RECEIVED_MISSING: error\n"
+                             "    MERGE_SUSPECT: warning\n")
     monkeypatch.setenv("WORKBENCH_CONFIG", str(cfg))
     got = rules.rules()
-    assert set(got) == set(defaults)                                   # an unknown code adds nothing
-    assert got["CRIME_NUMBER_MISSING"].severity == "warning" and got["VRM_PARTIAL"].severity == "error"
-    assert got["DATE_MISSING"].severity == "error"                     # not a severity: the default stays
-    assert got["MERGE_SUSPECT"].severity == "warning"                  # decided at load time: always a warning
+    assert set(got) == set(defaults)
+    assert got["CRIME_NUMBER_MISSING"].severity == "warning" and got["RECEIVED_MISSING"].severity == "error"
     changed = {c for c in got if got[c].severity != defaults[c].severity}
-    assert changed == {"CRIME_NUMBER_MISSING", "VRM_PARTIAL"}
+    assert changed == {"CRIME_NUMBER_MISSING", "RECEIVED_MISSING"}
     for code, rule in got.items():                                     # messages and codes are never changed
         assert (rule.code, rule.message) == (code, defaults[code].message)
         assert rules.message(code) == defaults[code].message
-    assert rules.error_codes() == sorted(set(default_errors) - {"CRIME_NUMBER_MISSING"} | {"VRM_PARTIAL"})
+    assert rules.error_codes() == sorted(set(default_errors) - {"CRIME_NUMBER_MISSING"} | {"RECEIVED_MISSING"})
+
+
+@pytest.mark.parametrize("entry, needle", [
+    ("VRM_PARTIAL: error", "VRM_PARTIAL: decided after quarantine"),        # per mention: always a warning
+    ("DOB_IMPLAUSIBLE: error", "DOB_IMPLAUSIBLE: decided after quarantine"),
+    ("MERGE_SUSPECT: error", "MERGE_SUSPECT: decided after quarantine"),    # against the store
+    ("DATE_MISSING: fatal", "DATE_MISSING: 'fatal' is not a severity"),
+    ("NO_SUCH_RULE: warning", "NO_SUCH_RULE: no such rule"),
+])
+def test_an_override_that_cannot_apply_is_refused(tmp_path, monkeypatch, entry, needle):
+    from workbench.errors import WorkbenchError
+    from workbench.ingest import rules
+
+    monkeypatch.setenv("WORKBENCH_CONFIG", str(override(tmp_path, f"ingest:\n  rule_severity:\n    {entry}\n")))
+    with pytest.raises(WorkbenchError) as caught:
+        rules.rules()
+    message = str(caught.value)
+    assert message.startswith("configuration ingest.rule_severity.") and needle in message and "\n" not in message
+
+
+def test_the_ingest_command_refuses_a_silent_override(template, tmp_path, capsys):
+    """Through the CLI: one line naming the key, exit 2, nothing ingested."""
+    path = extract(tmp_path, "one", [row("R-1", T0)])
+    db = fresh_copy(template, tmp_path, "refuse")
+    cfg = override(tmp_path, "ingest:\n  rule_severity: {VRM_PARTIAL: error}\n")
+    proc = subprocess.run([sys.executable, "-m", "workbench.cli", "ingest", str(path), "--db", str(db)],
+                          capture_output=True, text=True, env={**os.environ, "WORKBENCH_CONFIG": str(cfg)}, timeout=300)
+    assert proc.returncode == 2 and "ingest.rule_severity.VRM_PARTIAL" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert query(db, "SELECT count(*) FROM referrals")[0][0] == 0
 
 
 # -- dedup windows --------------------------------------------------------------------------------------

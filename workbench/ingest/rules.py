@@ -2,13 +2,17 @@
 
 Errors send the row (and the rest of its referral) to quarantine; warnings are stored with the row
 and recorded in validation_flags. A severity may be changed by configuration
-(`ingest.rule_severity: {CODE: warning}`), never by editing code.
+(`ingest.rule_severity: {CODE: warning}`), never by editing code. An override that could not take effect
+(an unknown code, a value that is not a severity, a rule decided after quarantine) is refused with one line
+naming the key, so a configuration never silently does nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from workbench import config
+from workbench.errors import WorkbenchError
+from workbench.textsafe import terminal_safe
 
 
 @dataclass(frozen=True)
@@ -78,19 +82,28 @@ _RULES = [
          "store or further apart in time than ingest.crime_number_merge_max_days; not merged: kept as its own "
          "incident and marked for review"),
 ]
-# decided while loading (against the store), after quarantine: always warnings, whatever the configuration says
-LOAD_TIME_RULES = ("CRIME_NUMBER_DIFFERS", "MERGE_SUSPECT")
+# decided after quarantine, so always warnings: while loading against the store (dedup, merges) and per person or
+# vehicle mention (a mention's flaw never costs the referral)
+LOAD_TIME_RULES = ("CRIME_NUMBER_DIFFERS", "MERGE_SUSPECT", "VRM_UNRECOGNISED", "VRM_PARTIAL", "DOB_UNPARSEABLE",
+                   "DOB_IMPLAUSIBLE")
 _BY_CODE = {r.code: r for r in _RULES}
 
 
 def rules() -> dict[str, Rule]:
-    """Rules with any configured severity overrides applied."""
+    """Rules with the configured severity overrides applied (WorkbenchError for one that cannot apply)."""
     overrides = config.get("ingest.rule_severity", {}) or {}
-    out = {}
-    for code, rule in _BY_CODE.items():
-        severity = rule.severity if code in LOAD_TIME_RULES else overrides.get(code, rule.severity)
-        out[code] = Rule(code, severity if severity in ("error", "warning") else rule.severity, rule.message)
-    return out
+    if not isinstance(overrides, dict):
+        raise WorkbenchError("configuration ingest.rule_severity: expected a mapping of rule code to error or warning")
+    for code, severity in overrides.items():
+        key = f"configuration ingest.rule_severity.{terminal_safe(str(code))[:60]}"
+        if code not in _BY_CODE:
+            raise WorkbenchError(f"{key}: no such rule (docs/ingest.md lists the rules)")
+        if severity not in ("error", "warning"):
+            raise WorkbenchError(f"{key}: {terminal_safe(str(severity))[:40]!r} is not a severity: use error or warning")
+        if code in LOAD_TIME_RULES and severity != _BY_CODE[code].severity:
+            raise WorkbenchError(f"{key}: decided after quarantine (per mention or against the store), so it is "
+                                 "always a warning")
+    return {code: Rule(code, overrides.get(code, rule.severity), rule.message) for code, rule in _BY_CODE.items()}
 
 
 def error_codes() -> list[str]:
