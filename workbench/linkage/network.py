@@ -224,14 +224,14 @@ def build_network(store, *, group_id: str | None = None, person_ids=None, force_
     incident_filter = force_code is not None or since_ts is not None or until_ts is not None
     allowed = set(incidents.incident_id)
     at_allowed = persons.incident_id.isin(allowed)
-    persons = persons[at_allowed | (~incident_filter & persons.incident_id.isna())]
+    persons = persons[at_allowed | ((not incident_filter) & persons.incident_id.isna())]
     if chosen is not None:
         persons = persons[persons.person_id.isin(chosen)]
         allowed = set(persons.incident_id.dropna().astype("int64"))
         incidents = incidents[incidents.incident_id.isin(allowed)]
         vehicles = vehicles[vehicles.incident_id.isin(allowed)]
     else:
-        vehicles = vehicles[vehicles.incident_id.isin(allowed) | (~incident_filter & vehicles.incident_id.isna())]
+        vehicles = vehicles[vehicles.incident_id.isin(allowed) | ((not incident_filter) & vehicles.incident_id.isna())]
     if persons.empty and vehicles.empty and (chosen is not None or incident_filter):
         incidents = incidents.iloc[0:0]
     tactics = store.query("linkage/network_incident_tactics")
