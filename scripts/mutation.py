@@ -34,9 +34,14 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "quarantine": ("workbench/ingest/quarantine.py", ("tests/test_ingest_pipeline.py",
                                                        "tests/test_ingest_quarantine_integrity.py",
                                                        "tests/test_mutants_quarantine.py")),
-    "validate": ("workbench/ingest/validate.py", ("tests/test_mutants_validate.py", "tests/test_ingest_security.py")),
-    "load": ("workbench/ingest/load.py", ("tests/test_mutants_load.py", "tests/test_ingest_merge.py",
-                                          "tests/test_ingest_dedup_edges.py")),
+    "validate": ("workbench/ingest/validate.py", ("tests/test_mutants_validate.py",
+                                                  "tests/test_ingest_security.py::test_inline_is_single_pass_and_"
+                                                  "skips_string_literals",
+                                                  "tests/test_ingest_security.py::test_inline_refuses_an_unknown_"
+                                                  "parameter",
+                                                  "tests/test_ingest_security.py::test_generated_sql_must_be_one_"
+                                                  "statement")),
+    "load": ("workbench/ingest/load.py", ("tests/test_mutants_load.py",)),
     "emerging": ("workbench/hotspots/emerging.py", ("tests/test_hotspots_stats.py", "tests/test_mutants_emerging.py",
                                                     "-k", "emerging")),
     "backtest": ("workbench/hotspots/backtest.py", ("tests/test_hotspots_forecast.py", "tests/test_mutants_backtest.py",
@@ -58,16 +63,15 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
 # module -> mutant name globs: only these functions are mutated (the rest of the file is not). validate.py and
 # load.py are mostly SQL text built in Python: mutmut's string mutants of that text break the SQL and die at
 # once, but each one costs a run of the ingest tests (about two minutes on 2 shared cores), so only their
-# Python logic is mutated; their SQL conditions are covered by hand-made mutation checks (test_rule_coverage,
-# test_ingest_dedup_edges).
+# Python helpers are mutated, against direct tests; the rules' and dedup's SQL conditions are covered by the
+# hand-made mutation checks of issue 16 (test_rule_coverage, test_ingest_dedup_edges, test_ingest_merge).
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     "validate": tuple(f"workbench.ingest.validate.{f}__mutmut_*" for f in (
         "x__norm_header", "xǁParamsǁadd", "xǁParamsǁbind", "x_json_key_path", "x__inline_params", "x__literal",
-        "x__inline", "x_execute_one", "x__formats", "x__issue", "x__finish", "x__finish_dry_run", "x__has_error_sql",
-        "x__qid_issues")),
+        "x__inline", "x_execute_one", "x__formats", "x__issue", "x__has_error_sql", "x__bool", "x__bool_bad",
+        "x__in_gb", "x_haversine_m")),
     "load": tuple(f"workbench.ingest.load.{f}__mutmut_*" for f in (
-        "x_group_key_sql", "x__date_regex", "x_last_id", "x_merge_window_seconds", "x__incident_key_sql",
-        "x__dob_sql")),
+        "x_group_key_sql", "x__date_regex", "x_last_id", "x_merge_window_seconds", "x__incident_key_sql")),
 }
 
 # module -> functions left unmutated in the scratch copy (a `# pragma: no mutate block` added there only), with

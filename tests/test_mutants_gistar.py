@@ -172,3 +172,44 @@ def test_hot_spots_uses_the_last_periods():
     assert last2["force_code"].tolist() == ["13"] * 5                  # the units' columns kept
     assert last2.attrs["p_method"] == "exact" and last2.attrs["alpha"] == 0.05
     assert gistar.hot_spots(cm, periods=1, alpha=0.2).attrs["alpha"] == 0.2
+
+
+def test_permutation_p_values_lie_on_their_grid():
+    # p_perm = min(1, 2 (1 + k) / (P + 1)) for a whole number k of permutations: 1000 lone units, one with 10
+    # crimes; whatever the draws, p_perm (P + 1) / 2 - 1 is a whole number in 0..P, and the busy unit's k is
+    # the few draws that picked it
+    units = _line(1000, size=1000.0)
+    y = np.zeros(1000)
+    y[7] = 10.0
+    P = 99
+    r = gistar.gi_star(y, units, 100.0, permutations=P, seed=11)
+    k = r["p_perm"].to_numpy() * (P + 1) / 2 - 1
+    capped = r["p_perm"].to_numpy() == 1.0
+    assert np.allclose(k[~capped], np.round(k[~capped])) and (k[~capped] >= -1e-9).all()
+    assert 0 <= round(k[7]) <= 5 and capped[:7].all()
+
+
+def test_exact_p_honours_its_budget():
+    y = np.array([0.0, 3, 0, 1, 9, 0, 2, 0])
+    m = np.array([3, 3, 3, 3, 3, 3, 3, 3])
+    S = np.array([3.0, 4, 10, 10, 12, 11, 2, 2])
+    p_exact, how = gistar.exact_p(y, S, m)
+    assert how == "without replacement"
+    p_fft, how = gistar.exact_p(y, S, m, budget=0)
+    assert how == "with replacement (FFT)"
+    sums = np.array([sum(c) for c in itertools.product(y.tolist(), repeat=3)])   # with replacement, by hand
+    want = [min(1.0, 2 * min((sums >= s).mean(), (sums <= s).mean())) for s in S]
+    assert p_fft == pytest.approx(want, abs=1e-9)
+    assert not np.allclose(p_fft, p_exact)
+
+
+def test_hot_spots_passes_the_unit_kind_on():
+    # LSOAs: weights by the 6 nearest, not a distance band (here every centre is 1 km from the next: a
+    # 1.5 x 700 m band would give two neighbours)
+    n = 12
+    units = _line(n, size=1000.0).assign(force_code="13", latitude=53.8, longitude=-1.5, area_km2=1.0, label="")
+    cm = CountMatrix(unit=cells.Unit("lsoa"), period="week", units=units,
+                     periods=pd.date_range("2026-01-05", periods=2, freq="W-MON"),
+                     counts=np.arange(2 * n, dtype=float).reshape(n, 2))
+    r = gistar.hot_spots(cm)
+    assert (r["neighbourhood_size"] == 7).all()
