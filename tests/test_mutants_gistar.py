@@ -213,3 +213,34 @@ def test_hot_spots_passes_the_unit_kind_on():
                      counts=np.arange(2 * n, dtype=float).reshape(n, 2))
     r = gistar.hot_spots(cm)
     assert (r["neighbourhood_size"] == 7).all()
+
+
+def test_gi_star_passes_threshold_kind_and_weights_on():
+    units = _line(8)
+    y = np.array([0.0, 1, 0, 2, 9, 8, 0, 1])
+    assert gistar.gi_star(y, units, 100.0, threshold_m=250.0)["neighbourhood_size"].tolist() == [3, 4, 5, 5, 5, 5,
+                                                                                                 4, 3]
+    assert (gistar.gi_star(y, units, 100.0, kind="lsoa")["neighbourhood_size"] == 7).all()     # 6 nearest + itself
+    w = gistar.weights(units, 100.0, "grid", threshold_m=350.0)                              # given weights win
+    assert gistar.gi_star(y, units, 100.0, w=w)["neighbourhood_size"].tolist() == [4, 5, 6, 7, 7, 6, 5, 4]
+
+
+def test_z_with_a_standard_deviation_below_one():
+    # 0, 0, 0, 1 on a line: values' variance 3/16; unit 3's neighbourhood {2, 3}: m = 2, S = 1, mean 0.5,
+    # variance 2 (4 - 2) / 3 * 3/16 = 1/4, sd 0.5 -> z = 1
+    r = gistar.gi_star(np.array([0.0, 0.0, 0.0, 1.0]), _line(4), 100.0)
+    assert r["gi_z"].iat[3] == pytest.approx(1.0)
+    assert r["gi_z"].iat[0] == pytest.approx(-1.0)
+
+
+def test_fft_null_has_exactly_the_support_and_no_wrap_around():
+    # values 0, 1, 4 drawn twice with replacement: sums 0..8, P(8) = 1/9; a transform too short by one
+    # would fold the 8 onto 0
+    pmfs, how = gistar.null_pmfs(np.array([0, 1, 4]), [2], budget=0)
+    assert how == "with replacement (FFT)"
+    sums = [a + b for a in (0, 1, 4) for b in (0, 1, 4)]
+    brute = np.bincount(sums, minlength=9) / 9
+    assert len(pmfs[2]) == 9
+    assert pmfs[2] == pytest.approx(brute, abs=1e-12)
+    pmfs, _ = gistar.null_pmfs(np.array([0, 0, 1, 3, 0, 2, 7, 5, 5, 1]), [1, 2, 3], budget=0)
+    assert all(len(pmfs[m]) == 7 * m + 1 and (pmfs[m] >= 0).all() for m in (1, 2, 3))
