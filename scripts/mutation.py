@@ -72,6 +72,10 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
         "x__in_gb", "x_haversine_m")),
     "load": tuple(f"workbench.ingest.load.{f}__mutmut_*" for f in (
         "x_group_key_sql", "x__date_regex", "x_last_id", "x_merge_window_seconds", "x__incident_key_sql")),
+    # knox: the statistic (bands, table, expected, ratio, p-value, permutations) and the pair counter's count;
+    # not the counters' set-up, the sweep engine's look-up tables or the numba kernel (slow to run on 2 cores)
+    "knox": tuple(f"workbench.hotspots.knox.{f}__mutmut_*" for f in (
+        "x__band", "x_knox", "x__simulate", "xǁ_PairCounterǁcount", "xǁ_PairCounterǁ_cum_to_bands")),
 }
 
 # module -> functions left unmutated in the scratch copy (a `# pragma: no mutate block` added there only), with
@@ -125,7 +129,7 @@ def _stats(work: Path, mutmut: str) -> dict:
     return {**stats, "survivors": survivors}
 
 
-def run(name: str, mutmut: str, children: int, mutants: list[str] | None = None) -> dict:
+def run(name: str, mutmut: str, children: int, mutants: list[str] | None = None, write: bool = True) -> dict:
     source, tests = MODULES[name]
     tests = [t for t in tests if not t.startswith("tests/") or (REPO / t.split("::")[0]).exists()]  # (pytest options kept)
     work = _scratch(name, source, tests)
@@ -144,7 +148,8 @@ def run(name: str, mutmut: str, children: int, mutants: list[str] | None = None)
               **_stats(work, mutmut)}
     judged = result["killed"] + result["survived"] + result.get("timeout", 0) + result.get("suspicious", 0)
     result["percent_killed"] = round(100 * (result["killed"] + result.get("timeout", 0)) / judged, 1) if judged else None
-    (OUT / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if write:
+        (OUT / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result
 
 
@@ -197,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             if "first_run" not in first:  # a full run: kept as it was (a merged result merges again)
                 (OUT / f"{name}.first.json").write_text(json.dumps(first, indent=1), encoding="utf-8")
             names = [s["mutant"] for s in first["survivors"] if s["status"] == "survived"]
-            r = merge(name, first, run(name, args.mutmut, args.children, names))
+            r = merge(name, first, run(name, args.mutmut, args.children, names, write=False))
         else:
             r = run(name, args.mutmut, args.children, args.mutants)
         summary[name] = {k: r[k] for k in ("source", "total", "killed", "survived", "timeout", "no_tests",
