@@ -244,3 +244,42 @@ def test_fft_null_has_exactly_the_support_and_no_wrap_around():
     assert pmfs[2] == pytest.approx(brute, abs=1e-12)
     pmfs, _ = gistar.null_pmfs(np.array([0, 0, 1, 3, 0, 2, 7, 5, 5, 1]), [1, 2, 3], budget=0)
     assert all(len(pmfs[m]) == 7 * m + 1 and (pmfs[m] >= 0).all() for m in (1, 2, 3))
+
+
+def test_exact_moments_of_two_values():
+    # n = 2, m = 1: one of two values, variance s2 = ((3 - 1.5)^2 + (0 - 1.5)^2) / 2 = 2.25 (n - 1 = 1)
+    mean, var = gistar.exact_moments(np.array([3.0, 0.0]), np.array([1]))
+    assert mean.tolist() == [1.5] and var.tolist() == [2.25]
+
+
+def test_exact_path_within_its_budget_of_element_operations():
+    # values 0, 1, 1, 3 and m = 2: 3 distinct values x (M + 1) M / 2 x L (L = 3 + 1 + 1 = the largest sum + 1)
+    # = 3 x 3 x 5 = 45 element operations
+    y = np.array([0, 1, 1, 3])
+    assert gistar.null_pmfs(y, [2], budget=45)[1] == "without replacement"
+    assert gistar.null_pmfs(y, [2], budget=44.99)[1] == "with replacement (FFT)"
+    pmf = gistar.null_pmfs(y, [2], budget=45)[0][2]
+    assert len(pmf) == 5 and pmf == pytest.approx([0, 2 / 6, 1 / 6, 1 / 6, 2 / 6])      # pairs of 0, 1, 1, 3
+
+
+def test_exact_path_while_the_number_of_subsets_fits_a_float():
+    # the exact recursion divides by C(n, m): kept below 1e280. n = 957 with C(957, 394) = 10^279.99 exact,
+    # C(957, 395) = 10^280.14 by FFT (the binomials computed here exactly)
+    import math
+
+    assert 279.9 < math.log10(math.comb(957, 394)) < 280 < math.log10(math.comb(957, 395)) < 280.2
+    y = np.zeros(957, dtype=np.int64)
+    y[:100] = 1
+    assert gistar.null_pmfs(y, [394])[1] == "without replacement"
+    assert gistar.null_pmfs(y, [395])[1] == "with replacement (FFT)"
+
+
+def test_exact_p_at_the_ends_of_the_null():
+    # S = 0: the two-sided p is 2 P(S = 0). Eight units on a line, 0, 0 then six 1s: unit 0's neighbourhood
+    # {0, 1} sums to 0; P(two of eight values are both 0) = 1 / 28
+    r = gistar.gi_star(np.array([0.0, 0, 1, 1, 1, 1, 1, 1]), _line(8), 100.0)
+    assert r["neighbourhood_sum"].iat[0] == 0 and r["p_value"].iat[0] == pytest.approx(2 / 28)
+    # S = the largest possible sum of the largest neighbourhood: 0, 0, 0, 0, 1, 4, 5: unit 5's {4, 5, 6} = 10;
+    # only one of the C(7, 3) = 35 triples reaches 10
+    r = gistar.gi_star(np.array([0.0, 0, 0, 0, 1, 4, 5]), _line(7), 100.0)
+    assert r["neighbourhood_sum"].iat[5] == 10 and r["p_value"].iat[5] == pytest.approx(2 / 35)
