@@ -1,6 +1,9 @@
 """Run every benchmarks/bench_*.py module (or those named) and write JSON under --out.
 
     python -m benchmarks.run --out out/bench [--quick] [NAME ...]
+
+A module with `IN_DEFAULT_RUN = False` (a national-scale run that builds a world for tens of minutes) runs
+only when named.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
     parser.add_argument("names", nargs="*", help="bench module names without the bench_ prefix")
     args = parser.parse_args(argv)
-    names = args.names or sorted(p.stem[len("bench_"):] for p in BENCH_DIR.glob("bench_*.py"))
+    names = args.names or [name for name in sorted(p.stem[len("bench_"):] for p in BENCH_DIR.glob("bench_*.py"))
+                           if getattr(importlib.import_module(f"benchmarks.bench_{name}"), "IN_DEFAULT_RUN", True)]
     failed = False
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
