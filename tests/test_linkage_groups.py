@@ -452,3 +452,19 @@ def test_no_mentions_gives_no_groups(tmp_path):
             lg.group_detail(store, "GR00001")
         with pytest.raises(WorkbenchError, match="not a group id"):
             lg.group_detail(store, "x" * 500)
+
+
+def test_brokers_need_a_tie_to_another_community():
+    # h is the hub of its own community (the highest betweenness) but all its co-offenders are in it; l4 and x
+    # are the ends of the only tie between the two communities
+    pairs = [("h", "l1"), ("h", "l2"), ("h", "l3"), ("h", "l4"), ("l4", "x"), ("x", "y"), ("x", "z")]
+    edges = pd.DataFrame([(a, b, 1.0) for a, b in pairs], columns=["source", "target", "weight"])
+    partition = {"h": 0, "l1": 0, "l2": 0, "l3": 0, "l4": 0, "x": 1, "y": 1, "z": 1}
+    ranks = lg.centrality(edges, partition, broker_quantile=0.0).set_index("person_id")
+    assert ranks.betweenness.idxmax() == "h"
+    assert set(ranks.index[ranks.is_broker]) == {"l4", "x"}
+    assert ranks.loc["h", "crosses"] == 0 and ranks.loc["x", "crosses"] == 1
+    # at the top 10% only h's betweenness is high enough, and h has no tie outside: no broker
+    top = lg.centrality(edges, partition, broker_quantile=0.9).set_index("person_id")
+    assert not top.is_broker.any()
+    assert ranks.loc["h", "eigenvector"] == ranks.loc[["h", "l1", "l2", "l3", "l4"], "eigenvector"].max()
