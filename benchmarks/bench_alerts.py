@@ -1,9 +1,10 @@
 """Alerts: a batch of new referrals matched against a resolved store, beside a full re-run of person resolution.
 
 The store of the linkage benchmark (a sample world generated and ingested through the CLI; reused when
-benchmarks/bench_linkage.py has built it) is copied and resolved once (`run_all`). Then 1,000 of its current
-referrals with a person mention (seeded choice) become a new ingest batch: their person and vehicle links are
-removed, so that they are new mentions the resolved store has not seen. Measured, each in its own process:
+benchmarks/bench_linkage.py has built it) is copied and resolved once (`run_all`: persons, vehicles, groups).
+Then 1,000 of its current referrals with a person mention (seeded choice) become a new ingest batch: their person
+and vehicle links are removed, so that they are new mentions the resolved store has not seen. Measured, each
+in its own process:
 
 - `alerts_scan`: `workbench.linkage.alerts.scan_batch` for that batch (stored model, `predict_between`, vehicle
   keys; no retraining): the target is <= 10 s for 1,000 referrals;

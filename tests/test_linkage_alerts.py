@@ -69,7 +69,8 @@ def resolved(tmp_path_factory):
     return SimpleNamespace(path=path, known_person=person_of[min(known_ids)], known_mentions=known_ids,
                            cloned_vehicle=vehicle_of[ids["V1"]], plain_vehicle=vehicle_of[ids["V3"]],
                            other_person=person_of[other], other_name=(people.forename.iloc[0], people.surname.iloc[0],
-                                                                      people.dob.iloc[0]))
+                                                                      people.dob.iloc[0]),
+                           other_place=(people.lat.iloc[0], people.lon.iloc[0]))
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_prolific_threshold_counts_incidents(store, resolved, tmp_path):
 
 def test_group_members_and_vehicles_alert_once_groups_exist(store, resolved):
     fore, sur, dob = resolved.other_name
-    people = pd.DataFrame([_person(fore, sur, dob)])
+    people = pd.DataFrame([_person(fore, sur, dob, lat=resolved.other_place[0], lon=resolved.other_place[1])])
     vehicles = pd.DataFrame([{"record_id": "NV", "vrm": "YK19 2ZT", "make": None, "colour": None, "lat": 53.8,
                               "lon": -1.54, "seen_at": datetime(2025, 7, 1)}])    # Z written as 2
     batch = _second_batch(store, people, vehicles)
@@ -196,7 +197,7 @@ def test_group_members_and_vehicles_alert_once_groups_exist(store, resolved):
                       {"v": resolved.plain_vehicle})
     result = alerts.scan_batch(store, batch)
     found = _alerts(store).set_index("entity")
-    assert result["alerts"] == 2
+    assert result["alerts"] == 2, _alerts(store)[["entity", "entity_id", "reason", "match_weight"]]
     assert found.loc["person", "entity_id"] == resolved.other_person and found.loc["person", "reason"] == "group_member"
     assert found.loc["person", "group_id"] == "GR00001"
     assert found.loc["vehicle", "entity_id"] == resolved.plain_vehicle

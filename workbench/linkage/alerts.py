@@ -121,34 +121,70 @@ def watched_vehicles(store: Store, cfg: dict, mapping: dict, tables: set[str] | 
 
 
 # -- matching -------------------------------------------------------------------------------------------
-def match_persons(prepared: pd.DataFrame, existing_ids, watched_ids, new_ids, model_json: dict,
-                  min_weight: float) -> pd.DataFrame:
-    """Score new person records against the watched existing ones with the stored model (no training).
+NAME_ROLES = {"full_name": "full_name", "forename": "forename", "surname": "surname", "alias": "alias"}
+NAME_COLUMNS = ("forename_norm", "surname_norm", "forename_canon", "forename_initial", "surname_initial",
+                "surname_prefix", "full_name_norm", "alias_norm")
 
-    prepared: prepared records of (at least) the existing and new mentions (unique_id as text); existing_ids:
-    every resolved mention (term frequencies); watched_ids: the existing mentions to match against; new_ids:
-    the new mentions. Returns new_id, existing_id, match_weight for pairs at or above min_weight."""
+
+def name_term_frequencies(mentions: pd.DataFrame, columns) -> dict[str, pd.DataFrame] | None:
+    """Term frequency tables (value, tf_value) of name columns over the resolved mentions, as Splink computes
+    them (share of the non-null values), from each distinct written name prepared once. None when a column
+    is not a name column (the caller then lets Splink compute it)."""
+    from workbench.linkage.records import prepare_person_records
+
+    columns = list(columns)
+    if any(c not in NAME_COLUMNS for c in columns):
+        return None
+    roles = list(NAME_ROLES.values())
+    names = mentions.loc[:, roles].astype(object).where(mentions.loc[:, roles].notna(), None)
+    counts = names.groupby(roles, dropna=False).size().reset_index(name="n")
+    if counts.empty:
+        return {c: pd.DataFrame({c: pd.Series(dtype=object), f"tf_{c}": pd.Series(dtype=float)}) for c in columns}
+    counts.insert(0, "k", [str(i) for i in range(len(counts))])
+    prepared = prepare_person_records(counts, "k", NAME_ROLES)
+    out = {}
+    for c in columns:
+        frame = pd.DataFrame({c: prepared[c].to_numpy(), "n": counts["n"].to_numpy()}).dropna(subset=[c])
+        total = float(frame["n"].sum())
+        tf = frame.groupby(c, sort=True)["n"].sum() / (total or 1.0)
+        out[c] = pd.DataFrame({c: tf.index.astype(object), f"tf_{c}": tf.to_numpy(dtype=float)})
+    return out
+
+
+def match_persons(watched: pd.DataFrame, new: pd.DataFrame, model_json: dict, min_weight: float,
+                  resolved_mentions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Score new prepared person records against watched existing ones with the stored model (no training).
+
+    watched, new: prepared records (workbench.linkage.records, unique_id as text); resolved_mentions: the
+    written names (full_name, forename, surname, alias) of every resolved mention, for the term frequencies
+    (None: those of watched and new). Splink's `predict_between` uses the model's own blocking rules and
+    comparisons. Returns new_id, existing_id, match_weight for pairs at or above min_weight."""
     import duckdb
     from splink import DuckDBAPI, Linker  # heavy: imported only when there is something to match
 
     from workbench.linkage.model import MODEL_COLUMNS
 
     out_columns = ["new_id", "existing_id", "match_weight"]
-    ids = prepared["unique_id"].astype(str)
-    new = prepared[ids.isin(set(map(str, new_ids)))]
-    watched = prepared[ids.isin(set(map(str, watched_ids)) - set(map(str, new_ids)))]
-    base = prepared[ids.isin(set(map(str, existing_ids)) - set(map(str, new_ids)))]
-    if new.empty or watched.empty or base.empty:
+    new_ids = set(new["unique_id"].astype(str))
+    watched = watched[~watched["unique_id"].astype(str).isin(new_ids)]
+    if new.empty or watched.empty:
         return pd.DataFrame(columns=out_columns)
     columns = list(MODEL_COLUMNS)
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET threads TO 2")
         api = DuckDBAPI(connection=con)
-        table = api.register(base.loc[:, columns].copy(), table_name="alert_resolved")
-        linker = Linker(table, json.loads(json.dumps(model_json)), log_level=logging.WARNING)
-        for tf in linker._settings_obj._term_frequency_columns:
-            linker.table_management.compute_tf_table(tf.name)
+        both = pd.concat([watched.loc[:, columns], new.loc[:, columns]], ignore_index=True)
+        linker = Linker(api.register(both, table_name="alert_records"), json.loads(json.dumps(model_json)),
+                        log_level=logging.WARNING)
+        tf_columns = [tf.name for tf in linker._settings_obj._term_frequency_columns]
+        tables = None if resolved_mentions is None else name_term_frequencies(resolved_mentions, tf_columns)
+        for name in tf_columns:
+            if tables is None:
+                linker.table_management.compute_tf_table(name)
+            else:
+                linker.table_management.register_term_frequency_lookup(
+                    api.register(tables[name], table_name=f"alert_tf_{name}"), name)
         left = api.register(watched.loc[:, columns].copy(), table_name="alert_watched")
         right = api.register(new.loc[:, columns].copy(), table_name="alert_new")
         scored = linker.inference.predict_between(left, right, threshold_match_weight=float(min_weight) - 1e-9,
@@ -248,18 +284,24 @@ def scan_batch(store: Store, batch_id, settings: LinkageSettings | None = None) 
 
 def _person_alerts(store: Store, settings: LinkageSettings, cfg: dict, persons: pd.DataFrame, model_json: dict,
                    tables: set[str]) -> list[dict]:
-    from workbench.linkage.run import person_records
-
     watched = watched_persons(store, cfg, tables)
     if watched.empty:
         return []
     links = store.query("linkage/person_links")
-    person_of = dict(zip(links.mention_id.astype(int).astype(str), links.person_id))
-    watched_set = set(watched.person_id)
-    watched_ids = [m for m, p in person_of.items() if p in watched_set]
-    new_ids = persons.mention_id.astype(int).astype(str).tolist()
-    prepared = person_records(store, settings)
-    scored = match_persons(prepared, list(person_of), watched_ids, new_ids, model_json, cfg["min_match_weight"])
+    link_ids = links.mention_id.to_numpy(dtype="int64")
+    person_of = dict(zip(link_ids.astype(str), links.person_id))
+    new_ids = persons.mention_id.to_numpy(dtype="int64")
+    mentions = store.query("linkage/person_mentions")
+    ids = mentions.mention_id.to_numpy(dtype="int64")
+    is_new = pd.Series(ids).isin(new_ids).to_numpy()
+    resolved_ids = pd.Series(link_ids)[~pd.Series(link_ids).isin(new_ids).to_numpy()]
+    watched_ids = resolved_ids[links.person_id.isin(set(watched.person_id)).to_numpy()[resolved_ids.index]]
+    resolved = mentions[pd.Series(ids).isin(resolved_ids).to_numpy()]
+    watched_rows = mentions[pd.Series(ids).isin(watched_ids).to_numpy()]
+    watched_rows = watched_rows[~_same_as_before(watched_rows, person_of).to_numpy()]
+    prepared = _prepare(pd.concat([watched_rows, mentions[is_new]]), settings)
+    in_new = prepared["unique_id"].isin(set(new_ids.astype(str)))
+    scored = match_persons(prepared[~in_new], prepared[in_new], model_json, cfg["min_match_weight"], resolved)
     if scored.empty:
         return []
     scored["person_id"] = scored["existing_id"].map(person_of)
@@ -283,6 +325,41 @@ def _person_alerts(store: Store, settings: LinkageSettings, cfg: dict, persons: 
     return out
 
 
+KEY_COLUMNS = ("full_name", "forename", "surname", "alias", "dob", "dob_raw", "gender", "latitude", "longitude")
+
+
+def _same_as_before(mentions: pd.DataFrame, person_of: dict) -> pd.Series:
+    """True for a mention of a person identical, in everything its prepared record is made from, to an earlier
+    mention of the same person: the model gives both the same weight against any new mention, so one is scored.
+    (A date of birth after the sighting is set aside by the preparation: whether it is, is part of the key; a
+    date given only as text keeps its sighting time in the key.)"""
+    if mentions.empty:
+        return pd.Series(False, index=mentions.index)
+    frame = mentions.loc[:, list(KEY_COLUMNS)].astype(object).astype(str)
+    frame["person_id"] = mentions["mention_id"].astype(int).astype(str).map(person_of).to_numpy()
+    seen = pd.to_datetime(mentions["occurred_at"], errors="coerce").dt.normalize()
+    today = pd.Timestamp(utcnow().date())
+    latest = seen.where(seen.notna() & (seen < today), today)
+    dob = pd.to_datetime(mentions["dob"], errors="coerce")
+    frame["late"] = (dob > latest).astype(str).to_numpy()
+    text_only = mentions["dob"].isna() & mentions["dob_raw"].notna()
+    frame["seen"] = seen.astype(str).where(text_only, "").to_numpy()
+    return frame.duplicated(keep="first")
+
+
+def _prepare(mentions: pd.DataFrame, settings: LinkageSettings) -> pd.DataFrame:
+    """Prepared records of some store person mentions, exactly as a linkage run prepares them
+    (workbench.linkage.run.person_records), for only the mentions to match."""
+    from workbench.linkage.records import prepare_person_records
+    from workbench.linkage.run import STORE_ROLES
+
+    mentions = mentions.reset_index(drop=True).copy()
+    mentions["dob_any"] = [d if d is not None and not pd.isna(d) else r
+                           for d, r in zip(mentions["dob"].astype(object), mentions["dob_raw"].astype(object))]
+    cell = float((settings.persons.get("context") or {}).get("place_cell_degrees", 0.5))
+    return prepare_person_records(mentions, "mention_id", STORE_ROLES, place_cell_degrees=cell)
+
+
 def _clean(value):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -300,18 +377,28 @@ def _store_alerts(store: Store, batch_id: int, rows: list[dict], person_run, veh
             fresh = [r for r in rows if (int(r["mention_id"]), r["entity"], r["entity_id"]) not in known]
             first = int(store.sql("SELECT coalesce(max(alert_id), 0) + 1 AS n FROM alerts").n.iloc[0])
             now = utcnow()
-            ids = []
-            for k, r in enumerate(fresh):
+            ids = list(range(first, first + len(fresh)))
+            runs = {"person_run_id": person_run and person_run[0], "vehicle_run_id": vehicle_run and vehicle_run[0]}
+            records = []
+            for alert_id, r in zip(ids, fresh):
                 record = {c: _clean(r.get(c)) for c in ALERT_COLUMNS}
-                record.update(alert_id=first + k, raised_at=now, batch_id=batch_id, status="open",
-                              details=json.dumps({**r["details"], "person_run_id": person_run and person_run[0],
-                                                  "vehicle_run_id": vehicle_run and vehicle_run[0]},
-                                                 default=str, sort_keys=True),
-                              person_run_id=person_run and person_run[0], vehicle_run_id=vehicle_run and vehicle_run[0])
-                ids.append(first + k)
-                store.con.execute(
-                    f"INSERT INTO alerts ({', '.join(ALERT_COLUMNS)}) VALUES "  # constant column list
-                    f"({', '.join('$' + c for c in ALERT_COLUMNS)})", record)
+                record.update(alert_id=alert_id, raised_at=now, batch_id=batch_id, status="open", **runs,
+                              details=json.dumps({**r["details"], **runs}, default=str, sort_keys=True))
+                records.append(record)
+            if records:
+                frame = pd.DataFrame(records, columns=ALERT_COLUMNS)
+                for c in ("match_weight",):
+                    frame[c] = pd.to_numeric(frame[c], errors="coerce")
+                for c in ("batch_id", "referral_id", "matched_mention", "person_run_id", "vehicle_run_id"):
+                    frame[c] = pd.array(frame[c], dtype="Int64")
+                for c in ("acknowledged_at",):
+                    frame[c] = pd.to_datetime(frame[c])
+                store.con.register("_alerts_new", frame)
+                try:   # constant column list
+                    store.con.execute(f"INSERT INTO alerts ({', '.join(ALERT_COLUMNS)}) "
+                                      f"SELECT {', '.join(ALERT_COLUMNS)} FROM _alerts_new")
+                finally:
+                    store.con.unregister("_alerts_new")
             if ids:
                 store.audit("alerts-raise", f"batch {batch_id}",
                             {"batch_id": batch_id, "alerts": len(ids), "alert_ids": ids[:200],
