@@ -135,3 +135,27 @@ def test_has_error_sql_uses_the_rules_severities():
         return duckdb.connect().execute(f"SELECT {sql} FROM (SELECT {lst} AS issues)").fetchone()[0]
     assert has([warning]) is False and has([warning, error]) is True and has([error]) is True
     assert set(rules.error_codes()) == {c for c, r in every.items() if r.severity == "error"}
+
+
+@pytest.mark.parametrize("sql, want", [
+    ("SELECT '' AS e, $p0 AS v", "SELECT '' AS e, 'x' AS v"),                 # an empty literal
+    ("SELECT $p0, 'end'", "SELECT 'x', 'end'"),                                 # a literal at the very end
+    ("SELECT 'a''' AS q, $p0", "SELECT 'a''' AS q, 'x'"),                       # a doubled quote before the close
+    ("SELECT 'it''s', $p0, ''''", "SELECT 'it''s', 'x', ''''"),
+    ("SELECT \"a\"\"b\", $p0", "SELECT \"a\"\"b\", 'x'"),                       # a quoted identifier
+    ("SELECT $p0, 'open", "SELECT 'x', 'open"),                                 # unterminated: copied as it is
+])
+def test_inline_copies_every_quoted_text_exactly(sql, want):
+    assert validate._inline(sql, {"p0": "x"}) == want
+
+
+def test_booleans_accept_the_usual_words_beside_the_sources_own():
+    from types import SimpleNamespace
+
+    m = SimpleNamespace(true_values=("ja",), false_values=("nein",))       # a source with words of its own
+    p = validate.Params()
+    good, bad = validate._bool(p, m, "v"), validate._bool_bad(p, m, "v")
+    for value, want in (("ja", True), ("Y", True), ("y", True), ("NEIN", False), ("N", False), ("n", False),
+                        ("0", False), ("maybe", None)):
+        assert _eval(good, p.bind(good), v=value) is want, value
+        assert _eval(bad, p.bind(bad), v=value) is (want is None), value
