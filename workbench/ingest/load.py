@@ -371,15 +371,15 @@ _SUSPECT_SQL = ("((a.store_id IS NOT NULL AND b.store_id IS NOT NULL AND a.store
 
 def merge_window_seconds() -> float:
     """ingest.crime_number_merge_max_days as seconds: the most two reports of one crime number may differ in time."""
-    days = config.get("ingest.crime_number_merge_max_days", 30)
+    given = config.get("ingest.crime_number_merge_max_days", 30)
     try:
-        days = float(days)
+        days = float(given)
     except (TypeError, ValueError):
-        days = -1.0
-    if not days >= 0:
+        days = float("nan")
+    if not days >= 0:  # (NaN too) the message shows the value as configured, not a stand-in
         from workbench.errors import ConfigError
 
-        raise ConfigError(f"ingest.crime_number_merge_max_days must be a number of days, 0 or more (got {days!r})")
+        raise ConfigError(f"ingest.crime_number_merge_max_days must be a number of days, 0 or more (got {given!r})")
     return days * 86400.0
 
 
