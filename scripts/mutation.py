@@ -109,10 +109,8 @@ def _scratch(name: str, source: str, tests: list[str]) -> Path:
     for func in UNMUTATED.get(name, ()):
         path = work / source
         text = path.read_text(encoding="utf-8")
-        head = f"def {func}("
-        at = text.index(head)
-        eol = text.index("\n", at)
-        path.write_text(text[:eol] + "  # pragma: no mutate block" + text[eol:], encoding="utf-8")
+        at = text.index(f"\ndef {func}(") + 1
+        path.write_text(text[:at] + "# pragma: no mutate block\n" + text[at:], encoding="utf-8")
     return work
 
 
@@ -146,7 +144,8 @@ def run(name: str, mutmut: str, children: int, mutants: list[str] | None = None,
               or "every function" + (f" but {', '.join(UNMUTATED[name])}" if name in UNMUTATED else ""),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "seconds": round(time.time() - started),
               **_stats(work, mutmut)}
-    judged = result["killed"] + result["survived"] + result.get("timeout", 0) + result.get("suspicious", 0)
+    judged = (result["killed"] + result["survived"] + result.get("timeout", 0) + result.get("suspicious", 0)
+              + result.get("no_tests", 0))   # a mutant no test reaches is a survivor too
     result["percent_killed"] = round(100 * (result["killed"] + result.get("timeout", 0)) / judged, 1) if judged else None
     if write:
         (OUT / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -169,7 +168,8 @@ def merge(name: str, first: dict, rerun: dict) -> dict:
     merged["total"] = first["total"]
     merged["survived"] = rerun["survived"]
     merged["seconds"] = first["seconds"] + rerun["seconds"]
-    judged = merged["killed"] + merged["survived"] + merged.get("timeout", 0) + merged.get("suspicious", 0)
+    judged = (merged["killed"] + merged["survived"] + merged.get("timeout", 0) + merged.get("suspicious", 0)
+              + merged.get("no_tests", 0))
     merged["percent_killed"] = round(100 * (merged["killed"] + merged.get("timeout", 0)) / judged, 1) if judged else None
     (OUT / f"{name}.json").write_text(json.dumps(merged, indent=1), encoding="utf-8")
     return merged

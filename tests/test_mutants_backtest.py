@@ -127,3 +127,68 @@ def test_accuracy_sentence():
     assert backtest.accuracy_sentence(summary, "naive") == "no backtest available"     # default coverage 5%
     five, _ = backtest.backtest(cm, methods=("naive",), coverages=(0.05,), origins=2)
     assert backtest.accuracy_sentence(five, "naive").startswith("Backtest (2 weeks")
+
+
+# -- the first run's survivors (docs/testing.md) ---------------------------------------------------------------
+def test_best_in_area_accumulates_the_area_it_takes():
+    # densities 10, 2, 1, 1, 1 within area 3: the 10 (area 1), the 6 (area 3) no longer fits, then two of the
+    # three 1s (area 1 each) and the third does not fit: 12
+    assert backtest.best_in_area(np.array([10.0, 6, 1, 1, 1]), np.array([1.0, 3, 1, 1, 1]), 3.0) == 12
+
+
+def test_origins_include_a_period_with_one_crime_and_none_means_all():
+    cm = _line_matrix([[1, 0, 2, 0], [0, 1, 0, 1]])
+    assert backtest.origin_columns(cm, 0) == [1, 2, 3]
+    assert backtest.origin_columns(cm, None) == [1, 2, 3]
+    assert backtest.origin_columns(cm, 2) == [2, 3]
+
+
+def test_default_seed_and_the_shared_tie_break_are_deterministic():
+    # 200 units, 100 of them with one crime in the test period and every score tied: which 50 are flagged
+    # (25% of the area) is the seeded order's choice, the same on every run
+    counts = np.zeros((200, 2))
+    counts[:, 0] = 1
+    counts[:100, 1] = 1
+    cm = _line_matrix(counts.tolist())
+    runs = [backtest.backtest(cm, methods=("naive",), coverages=(0.25,), origins=1) for _ in range(3)]
+    assert all(r[0].attrs["seed"] == 0 for r in runs)
+    key = np.random.default_rng(0).random(200)
+    want = counts[np.lexsort((key, -counts[:, 0]))[:50], 1].sum()
+    assert [r[1]["n"].iat[0] for r in runs] == [want] * 3
+
+
+def test_method_parameters_reach_the_forecast():
+    from workbench.hotspots import forecast
+
+    cm = _line_matrix([[3, 0, 2, 1, 0], [0, 2, 0, 0, 1], [1, 1, 1, 4, 0], [0, 0, 3, 0, 2], [2, 0, 0, 1, 1]])
+    _, detail = backtest.backtest(cm, methods=("kde",), coverages=(0.2,), origins=1, bandwidth_m=150.0)
+    area = cm.units["area_km2"].to_numpy()
+    s = forecast.scores(cm, 4, "kde", bandwidth_m=150.0)
+    assert not np.allclose(s, forecast.scores(cm, 4, "kde"))        # the parameter matters here
+    want = backtest.evaluate(s, cm.counts[:, 4], area, 0.2, backtest.tie_break(5, 0))
+    row = detail[detail["method"] == "kde"].iloc[0]
+    assert row["n"] == want["n"] and row["n_star"] == want["n_star"]
+
+
+def test_periods_label_and_area_of_a_matrix_ending_at_until():
+    cm = _line_matrix([[3, 0, 2, 1], [0, 2, 0, 0], [1, 1, 1, 4]], spacing=600)       # 0.36 km2 each
+    summary, _ = backtest.backtest(cm, methods=("naive",), coverages=(0.34,), origins=2)
+    assert summary.attrs["area_km2"] == 1.1                                           # 1.08 to one decimal
+    cm.anchor, cm.end = "until", pd.Timestamp("2025-02-03")
+    summary, _ = backtest.backtest(cm, methods=("naive",), coverages=(0.34,), origins=2)
+    assert summary.attrs["periods"] == "weeks ending 2025-02-03 (--until, exclusive)"
+
+
+def test_backtest_events_defaults():
+    from workbench.hotspots.counts import count_matrix
+
+    rng = np.random.default_rng(2)
+    start = pd.Timestamp("2025-01-06")
+    ev = pd.DataFrame({"latitude": 53.80 + rng.uniform(0, 0.02, 400), "longitude": -1.55 + rng.uniform(0, 0.03, 400),
+                       "occurred_at": start + pd.to_timedelta(rng.uniform(0, 20 * 7, 400), unit="D"),
+                       "force_code": "13"})
+    summary, detail = backtest.backtest_events(ev, unit="grid:500", methods=("naive",))
+    cm = count_matrix(ev, "grid:500", "week", periods="full")
+    want_s, want_d = backtest.backtest(cm, methods=("naive",), origins=12)
+    assert summary.attrs["origins"] == 12 and list(detail["origin"]) == list(want_d["origin"])
+    assert list(summary["n"]) == list(want_s["n"]) and list(summary["coverage"]) == list(backtest.COVERAGES)
