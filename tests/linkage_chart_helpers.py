@@ -44,7 +44,8 @@ def hand_network() -> HandNetwork:
              dob="1990-03-12", roles=["lookout"]),
         node("P:RP0000002", "person", FORMULA, "06", "2024-02-15", "2024-03-20", "2BP; C3C", "REF-2 row 4; REF-7 row 9",
              "GR00001", dob="1985-11-02"),
-        node("P:RP0000003", "person", "Jon Smyth", "06", "2024-04-25", None, None, "REF-9 row 1"),
+        node("P:RP0000003", "person", "Jon Smyth", "06", "2024-04-25", None, None, "REF-9 row 1",
+             gender=NAN),   # json.dumps writes NaN, which is not JSON: the chart must still load
         node("V:RV0000001", "vehicle", "AB12 CDE", None, "2024-01-10", None, "B2P", "REF-1 row 3", vrm="AB12CDE",
              make="Ford", colour="Blue"),
         node("V:RV0000002", "vehicle", "XY99 ZZZ", None, "2024-03-20", None, "C3C", "REF-7 row 10", vrm="XY99ZZZ"),

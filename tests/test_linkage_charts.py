@@ -62,7 +62,7 @@ def test_chart_is_self_contained_and_its_data_round_trip(tmp_path, tmp_store):
     assert not [t for t, attrs in doc.tags if "src" in attrs or "href" in attrs]
     assert len(doc.scripts) == 3 and "cytoscape" in doc.scripts[1] and len(doc.scripts[1]) > 100_000
     assert [a.get("type") for t, a in doc.tags if t == "script"] == ["application/json", None, None]
-    data = json.loads(doc.scripts[0])
+    data = json.loads(doc.scripts[0], parse_constant=lambda c: pytest.fail(f"{c} is not JSON: JSON.parse refuses it"))
     by_id = {n["id"]: n for n in data["nodes"]}
     assert set(by_id) == set(net.nodes.node_id) and len(data["edges"]) == len(net.edges)
     # labels, gradings and sources are the raw data (escaped only by JSON), never HTML-escaped twice

@@ -21,6 +21,7 @@ XML cannot hold are replaced by U+FFFD first. The file is audited like every exp
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,9 @@ def write_anx(network, path, *, timeline: bool = False, title: str | None = None
         raise WorkbenchError(f"{path}: the ANX chart did not validate: {str(exc).splitlines()[0][:300]}") from None
     except OSError as exc:
         raise WorkbenchError(f"{path}: cannot write the ANX file: {exc.strerror or exc}") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)      # anxwritter writes through mkstemp (0600): the usual mode, as other exports
     counts = nodes["kind"].value_counts()
     audit(store, "link-anx", path, {"format": "anx-timeline" if timeline else "anx", "title": title,
                                     "nodes": int(len(nodes)), "edges": int(len(edges)),

@@ -110,6 +110,18 @@ def attrs_of(value: Any) -> dict:
     return parsed if isinstance(parsed, dict) else {"attrs": parsed}
 
 
+def finite(value: Any) -> Any:
+    """`value` with every NaN or infinity (which JSON cannot hold: a browser's JSON.parse refuses the page's data)
+    replaced by None, in nested lists and dicts too."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 def number(value: Any) -> float | None:
     if missing(value):
         return None
@@ -161,7 +173,7 @@ def chart_data(network) -> dict:
             "label": text(row.label) or str(row.node_id), "force": text(row.force_code),
             "first": day(row.first_seen), "last": day(row.last_seen), "group": text(row.group_id),
             "grading": text(row.grading), "source_ref": text(row.source_ref),
-            "lat": number(row.lat), "lon": number(row.lon), "attrs": attrs_of(row.attrs),
+            "lat": number(row.lat), "lon": number(row.lon), "attrs": finite(attrs_of(row.attrs)),
         })
     edge_rows = []
     for n, row in enumerate(edges.itertuples(index=False)):
