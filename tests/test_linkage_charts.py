@@ -368,3 +368,23 @@ def test_link_export_national_and_filtered(grouped_store, tmp_path, capsys):
     one_line_error(run_cli(capsys, "link", "export", "--out", tmp_path / "x.html", "--format", "svg",
                            "--db", grouped_store), "unknown format")
     assert not (tmp_path / "x.html").exists()
+
+
+def test_link_export_groups_only(grouped_store, tmp_path, capsys):
+    from workbench.linkage.network import build_network
+    from workbench.store import open_store
+
+    with open_store(grouped_store, read_only=True) as store:
+        members = build_network(store, person_ids=["RP0000001", "RP0000002", "RP0000003"])
+    code, text, err = run_cli(capsys, "link", "export", "--out", tmp_path / "g.graphml", "--groups-only",
+                              "--db", grouped_store, "--json")
+    assert code == 0, err
+    import networkx as nx
+
+    graph = nx.read_graphml(tmp_path / "g.graphml")
+    assert set(graph.nodes) == set(members.nodes.node_id) and "P:RP0000004" not in graph.nodes
+    assert json.loads(text)["groups_only"] is True
+    with open_store(grouped_store) as store:
+        store.con.execute("UPDATE groups SET status = 'retired'")
+    one_line_error(run_cli(capsys, "link", "export", "--out", tmp_path / "h.graphml", "--groups-only",
+                           "--db", grouped_store), "no active groups")

@@ -325,6 +325,8 @@ def export_cmd(
     force: Optional[str] = typer.Option(None, "--force", help="Only incidents of this force (name, alias or code)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only incidents on or after this date (YYYY-MM-DD)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only incidents on or before this date (YYYY-MM-DD)."),
+    groups_only: bool = typer.Option(False, "--groups-only", help="Only the members of active groups (and their "
+                                                                  "incidents, vehicles and stores)."),
     title: Optional[str] = typer.Option(None, "--title", help="Chart title (default: says what the chart shows)."),
     purpose: Optional[str] = typer.Option(None, "--purpose", help="Why this product is made (recorded in the audit log)."),
     db: Optional[Path] = DbOption,
@@ -345,16 +347,22 @@ def export_cmd(
         if force_code is None:
             raise WorkbenchError(f"unknown force {force[:60]!r}: give a force name, alias or code (e.g. 'West Yorkshire' or 13)")
     with open_store(db, read_only=True) as store:
-        net = build_network(store, force_code=force_code, since=since, until=until)
+        person_ids = None
+        if groups_only:
+            person_ids = sorted(set(store.query("linkage/network_group_members").person_id))
+            if not person_ids:
+                raise WorkbenchError("no active groups: run `workbench link run` (see `workbench groups list`)")
+        net = build_network(store, person_ids=person_ids, force_code=force_code, since=since, until=until)
         if net.nodes.empty:
             raise WorkbenchError("nothing to export: no resolved persons or vehicles at incidents"
                                  + (" for these filters" if force or since or until else
                                     "; run `workbench link run` first"))
         scope = ", ".join(p for p in (charts.force_names().get(force_code, force_code) if force_code else
                                       "England and Wales", f"from {since}" if since else "",
-                                      f"to {until}" if until else "") if p)
+                                      f"to {until}" if until else "", "group members" if groups_only else "")
+                          if p)
         result = charts.export(net, out, fmt, title=title or f"Link chart: {scope}", store=store, purpose=purpose)
-    result.update(force_code=force_code, since=since, until=until)
+    result.update(force_code=force_code, since=since, until=until, groups_only=groups_only)
     if json_out:
         emit_json(result)
         return
