@@ -100,3 +100,54 @@ def test_permutations_split_over_jobs(iterations, n_jobs):
         sims += [counter.count(days[g.permutation(len(days))]) for _ in range(share)]
     assert len(sims) == iterations
     assert r["expected"].tolist() == pytest.approx(np.mean(sims, axis=0).tolist())
+
+
+# -- the first run's survivors (docs/testing.md) ---------------------------------------------------------------
+def _small():
+    rng = np.random.default_rng(5)
+    return rng.uniform(0, 400, (30, 2)), rng.uniform(0, 40, 30)
+
+
+def test_defaults_999_permutations_seed_0():
+    xy, days = _small()
+    r = knox.knox(xy=xy, days=days, engine="pairs")
+    assert r.attrs["iterations"] == 999
+    assert r["expected"].tolist() == knox.knox(xy=xy, days=days, engine="pairs", iterations=999,
+                                               seed=0)["expected"].tolist()
+
+
+def test_edges_one_metre_apart_are_fine_and_equal_time_edges_are_not():
+    xy, days = _small()
+    assert len(knox.knox(xy=xy, days=days, space_edges=(0, 1, 2), time_edges=(0, 1), iterations=1)) == 2
+    with pytest.raises(HotspotError, match="increasing"):
+        knox.knox(xy=xy, days=days, time_edges=(0, 7, 7), iterations=1)
+
+
+def test_auto_engine_at_half_the_events_distinct():
+    xy = np.array([[0.0, 0], [0, 0], [50, 0], [50, 0]])           # 2 distinct locations for 4 events: sweep
+    days = np.array([0.0, 1, 2, 3])
+    assert knox.knox(xy=xy, days=days, iterations=1).attrs["strategy"] == "sweep"
+    xy3 = np.array([[0.0, 0], [0, 0], [0, 0], [50, 0], [50, 0]])   # 2 of 5: pairs
+    assert knox.knox(xy=xy3, days=np.arange(5.0), iterations=1).attrs["strategy"] in ("pairs", "grouped")
+
+
+def test_grouped_counts_past_an_empty_band():
+    # 200 events at each of two stores 300 m apart: band 100-200 m is empty, band 200-400 m holds all
+    # 200 x 200 cross pairs; band 0-100 m the 2 x C(200, 2) pairs at one store
+    xy = np.repeat(np.array([[0.0, 0.0], [300.0, 0.0]]), 200, axis=0)
+    days = np.random.default_rng(1).uniform(0, 30, 400)
+    r = knox.knox(xy=xy, days=days, space_edges=(0, 100, 200, 400), time_edges=(0, 1000), iterations=1,
+                  engine="pairs")
+    assert r.attrs["strategy"] == "grouped"
+    assert r["observed"].tolist() == [2 * 200 * 199 // 2, 0, 200 * 200]
+
+
+def test_pair_counts_do_not_depend_on_the_chunk():
+    rng = np.random.default_rng(9)
+    xy = rng.uniform(0, 3000, (300, 2))
+    days = rng.uniform(0, 100, 300)
+    whole = knox.knox(xy=xy, days=days, iterations=3, engine="pairs")
+    assert whole.attrs["strategy"] == "pairs"
+    small = knox.knox(xy=xy, days=days, iterations=3, engine="pairs", chunk=7)
+    assert small["observed"].tolist() == whole["observed"].tolist()
+    assert small["expected"].tolist() == whole["expected"].tolist()
