@@ -53,6 +53,9 @@ demo: setup browser assets
 	$(BIN)/workbench map forces --out $(OUT)/maps/forces.html --db $(WORKBENCH_DB)
 	$(BIN)/workbench hotspots plan --force "West Yorkshire" --period next-week --out $(OUT)/plans/west-yorkshire --db $(WORKBENCH_DB)
 	$(BIN)/workbench hotspots map --out $(OUT)/maps/hotspots.html --db $(WORKBENCH_DB)
+	$(BIN)/workbench link run --db $(WORKBENCH_DB)
+	$(BIN)/workbench link export --groups-only --out $(OUT)/charts/national.html --db $(WORKBENCH_DB)
+	$(BIN)/workbench link export --groups-only --out $(OUT)/charts/national.anx --db $(WORKBENCH_DB)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
 	$(BIN)/workbench audit verify --db $(WORKBENCH_DB)
 
