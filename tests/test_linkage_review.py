@@ -110,6 +110,10 @@ def test_a_decision_leaves_the_queue_and_changes_the_next_run(built, db):
         after = review.review_queue(store, settings=settings)
         assert not ((after.mention_a == a) & (after.mention_b == b)).any()
         assert len(after) == len(review.review_queue(store, settings=settings))
+        second = after.iloc[0]                                     # a rejection, too, leaves the queue at once
+        lrun.decide(store, "reject", int(second.mention_a), int(second.mention_b), "different heights on CCTV")
+        rejected = review.review_queue(store, settings=settings)
+        assert not ((rejected.mention_a == second.mention_a) & (rejected.mention_b == second.mention_b)).any()
         lrun.run_persons(store, settings)
         links = dict(store.sql("SELECT mention_id, person_id FROM person_links").itertuples(index=False))
         assert links[a] == links[b]
