@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -26,7 +28,7 @@
 db_path = "../out/workbench.duckdb"    # the store (after `make demo`); this notebook writes linkage runs to it
 out_dir = "../out/linkage/notebook"    # where the explanation chart and the link chart are written
 review_limit = 10                      # pairs of the review queue shown
-record_decision = True                 # confirm the most uncertain pair (a real, audited decision in db_path)
+record_decision = False                # True: confirm the most uncertain pair (a real, audited decision in db_path)
 
 # %%
 from pathlib import Path
@@ -92,11 +94,12 @@ if first is not None:
 # ## A decision and its effect
 # The analyst looks at the two mentions (same DOB, names that differ) and decides. A decision is stored with
 # who, when and why, audited, and applied as a constraint on every later run: a confirmed pair is always one
-# person, a rejected pair never is, not even through a third mention.
+# person, a rejected pair never is, not even through a third mention. The notebook records one only when
+# `record_decision` is set (the parameters cell), because the decision is the analyst's, not the notebook's.
 
 # %%
 if record_decision and first is not None:
-    decision_id = run.decide(store, "confirm", a, b, "notebook 03: same DOB and surname, seen in the same area")
+    decision_id = run.decide(store, "confirm", a, b, "notebook 03 demonstration: the most uncertain pair confirmed to show the effect")
     before = len(review.review_queue(store))
     run.run_persons(store)
     links = store.query("linkage/person_links").set_index("mention_id")["person_id"]
