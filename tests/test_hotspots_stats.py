@@ -45,8 +45,13 @@ def test_knox_band_boundaries():
     assert list(r["observed"]) == [2, 0, 1, 1]
 
 
-@pytest.mark.parametrize("shared, strategy", [(True, "grouped"), (False, "pairs")])
-def test_knox_counting_matches_brute_force(shared, strategy):
+@pytest.mark.parametrize("shared, engine, strategy", [
+    (True, "auto", "grouped"),          # many shared locations: the pair counter, grouped by location
+    (False, "auto", "sweep"),           # every event at its own point: the sweep (numba is a pinned dependency)
+    (False, "pairs", "pairs"),
+    (True, "sweep", "sweep"),
+])
+def test_knox_counting_matches_brute_force(shared, engine, strategy):
     from scipy.spatial.distance import pdist
 
     rng = np.random.default_rng(3)
@@ -55,7 +60,7 @@ def test_knox_counting_matches_brute_force(shared, strategy):
     else:                                                     # every event at its own point
         xy = rng.uniform(0, 3000, (1500, 2))
     days = rng.uniform(0, 200, 1500)
-    r = knox.knox(xy=xy, days=days, iterations=2)
+    r = knox.knox(xy=xy, days=days, iterations=2, engine=engine)
     assert r.attrs["strategy"] == strategy
     i, j = np.triu_indices(len(xy), 1)
     s_edges, t_edges = np.array(knox.DEFAULT_SPACE_EDGES, float), np.array(knox.DEFAULT_TIME_EDGES, float)
@@ -203,3 +208,10 @@ def test_kde_surface_and_bandwidth_choice():
     assert surf["density"].sum() * 0.01 == pytest.approx(400, rel=0.02)
     table = kde.choose_bandwidth(ev, candidates=(20, 150, 2000))
     assert table.iloc[0]["bandwidth_m"] == 150        # points spread ~200 m: neither 20 m nor 2 km
+
+
+def test_the_compiled_knox_engine_is_installed():
+    """numba is a pinned dependency (the sweep engine's 40k-event target needs it); without it Knox falls back to
+    the pair counter silently, so a set-up that lost it must fail here."""
+    assert knox._numba_available()
+    assert knox._kernel() is not knox._sweep_kernel          # compiled, not the plain-Python fallback
