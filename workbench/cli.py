@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "workbench.commands.link_cmds",
     "workbench.commands.alerts_cmds",
     "workbench.commands.groups_cmds",
+    "workbench.commands.crossborder_cmds",
 )
 
 app = typer.Typer(

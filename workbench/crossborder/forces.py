@@ -7,7 +7,8 @@
 
 Home base: every run's start and end point; the point with the most others within radius_km (ties: more run
 starts, then the earlier run) is the densest place the group sets out from or returns to; the estimate is the
-mean of the points within radius_km of it, named by the nearest store's town and force.
+mean of the points within radius_km of it, named by the nearest store's town; its force is the force most of
+those points (incidents) lie in (the nearest store's when none is known), which is steadier near a border.
 
 Lead force: each force's score is the sum of weight x share over the criteria (home base: 1 for the force of the
 home base; offences, violent incidents, value stolen, incidents with a juvenile: the force's share of the
@@ -86,11 +87,15 @@ def home_base(runs: pd.DataFrame, stores: pd.DataFrame, radius_km: float = 15.0)
     best = order[0]
     members = near[best]
     home_lat, home_lon = float(lat[members].mean()), float(lon[members].mean())
-    town = force = None
+    forces = np.concatenate([runs.start_force.to_numpy(object), runs.end_force.to_numpy(object)])[members]
+    known = [f for f in forces if isinstance(f, str)]
+    town = None
+    force = pd.Series(known).value_counts().sort_index().idxmax() if known else None
     if len(stores):
         ds = haversine_km(home_lat, home_lon, stores.latitude.to_numpy(float), stores.longitude.to_numpy(float))
         nearest = stores.iloc[int(np.argmin(ds))]
-        town, force = nearest.town, nearest.force_code
+        town = nearest.town
+        force = force if force is not None else nearest.force_code
     return pd.DataFrame([[round(home_lat, 5), round(home_lon, 5), town, force, int(len(lat)), int(members.sum()),
                           round(float(members.sum()) / len(lat), 4)]], columns=HOME_COLUMNS)
 

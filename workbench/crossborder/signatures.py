@@ -8,7 +8,8 @@ An incident's signature (one row, columns SIGNATURE_COLUMNS): its tactic codes f
 (incident_tactics; free text was mapped to codes at ingest, UNKNOWN kept apart) split into methods, goods
 (kind 'target') and escalation; time of day (hour and band) and day of week; number of offenders (the stated
 count, else the distinct persons mentioned); vehicle used (a vehicle mentioned); violence (stated, or an
-escalation code VIOL/THREAT); sector and chain of the store; value band; juveniles mentioned.
+escalation code VIOL/THREAT); force (the force area of the store, else the force stated with the crime
+number, kept as stated_force_code); sector and chain of the store; value band; juveniles mentioned.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from workbench.crossborder.settings import crossborder_settings
 
-SIGNATURE_COLUMNS = ["incident_id", "crime_number", "force_code", "force_name", "store_id", "store_name", "town",
+SIGNATURE_COLUMNS = ["incident_id", "crime_number", "force_code", "stated_force_code", "force_name", "store_id", "store_name", "town",
                      "chain", "chain_name", "sector", "occurred_at", "hour", "time_band", "weekday", "day_name",
                      "methods", "goods", "escalation", "tactics", "offenders", "vehicle_used", "violence",
                      "value_gbp", "value_band", "juveniles", "referrals", "latitude", "longitude"]
