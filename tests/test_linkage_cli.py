@@ -9,27 +9,13 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from types import SimpleNamespace
 
+from tests.cli_helpers import invoke as _invoke, one_line_error as _one_line_error
 from tests.linkage_helpers import fill_store, person_records
-from workbench.cli import main
 from workbench.errors import WorkbenchError
 from workbench.linkage import run as lrun
 from workbench.store import open_store
 
-def _invoke(capsys, *args):
-    code = main(list(map(str, args)))
-    captured = capsys.readouterr()
-    return SimpleNamespace(exit_code=code, output=captured.out, err=captured.err)
-
-
-def _one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.output, result.err)
-    assert "Traceback" not in result.output + result.err and "internal error" not in result.err
-    lines = [line for line in result.err.strip().splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 # -- link records ------------------------------------------------------------------------------------------

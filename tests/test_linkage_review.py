@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
+from tests.cli_helpers import invoke as _invoke, one_line_error as _one_line_error
 from tests.review_fixtures import HOSTILE_FORENAME, copy_of, review_store
-from workbench.cli import main
 from workbench.errors import WorkbenchError
 from workbench.linkage import load_settings
 from workbench.linkage import review, waterfall
@@ -32,19 +31,6 @@ def db(built, tmp_path):
     return copy_of(built, tmp_path)
 
 
-def _invoke(capsys, *args):
-    code = main(list(map(str, args)))
-    captured = capsys.readouterr()
-    return SimpleNamespace(exit_code=code, output=captured.out, err=captured.err)
-
-
-def _one_line_error(result, *needles):
-    assert result.exit_code == 2, (result.output, result.err)
-    lines = [line for line in result.err.strip().splitlines() if line.strip()]
-    assert "Traceback" not in result.output + result.err
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def _queue(built, **kw):
