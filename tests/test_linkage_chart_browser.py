@@ -9,39 +9,18 @@ from tests.linkage_chart_helpers import EVIL, FORMULA, expected_visible, hand_ne
 from workbench import config, maps
 from workbench.linkage import charts
 
+from tests.browser_helpers import open_offline
+
 pytestmark = pytest.mark.browser
 
 
 def _open(chromium_path, html_path, action):
-    from playwright.sync_api import sync_playwright
+    def ready_then(page):
+        page.wait_for_function("() => window.wbChart !== undefined")
+        return action(page)
 
-    attempted, console_errors, page_errors, dialogs = [], [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=maps.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-
-            def route(r):
-                if r.request.url.startswith("file://"):
-                    r.continue_()
-                else:
-                    attempted.append(r.request.url)
-                    r.abort()
-
-            def on_dialog(d):
-                dialogs.append(d.message)
-                d.dismiss()
-
-            page.route("**/*", route)
-            page.on("dialog", on_dialog)
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.goto(html_path.resolve().as_uri(), wait_until="load")
-            page.wait_for_function("() => window.wbChart !== undefined")
-            result = action(page)
-        finally:
-            browser.close()
-    return result, attempted, console_errors, page_errors, dialogs
+    seen = open_offline(chromium_path, html_path, ready_then)
+    return seen.result, seen.attempted, seen.console_errors, seen.page_errors, seen.dialogs
 
 
 def _shown(page) -> set[str]:

@@ -6,6 +6,8 @@ import re
 import pandas as pd
 import pytest
 
+from tests.browser_helpers import open_offline
+
 from workbench import config, geography, maps
 
 pytestmark = pytest.mark.browser
@@ -39,40 +41,23 @@ def populated_store(tmp_store, tmp_path):
 
 
 def _open_offline(chromium_path, html_path, action=None):
-    from playwright.sync_api import sync_playwright
+    def inspect(page):
+        page.wait_for_timeout(300)
+        state = page.evaluate("""() => ({
+            paths: document.querySelectorAll('.leaflet-overlay-pane svg path').length,
+            pwned: window.__pwned === undefined ? null : window.__pwned,
+            top: document.getElementById('wb-marking-top').innerText,
+            bottom: document.getElementById('wb-marking-bottom').innerText,
+            attribution: document.getElementById('wb-attribution').innerText,
+            title: document.title,
+            leaflet: typeof L === 'object' && typeof L.map === 'function',
+        })""")
+        if action:
+            state.update(action(page))
+        return state
 
-    attempted, console_errors, page_errors = [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=maps.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 1300})
-
-            def route(r):
-                if r.request.url.startswith("file://"):
-                    r.continue_()
-                else:
-                    attempted.append(r.request.url)
-                    r.abort()
-
-            page.route("**/*", route)
-            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.goto(html_path.resolve().as_uri(), wait_until="load")
-            page.wait_for_timeout(300)
-            state = page.evaluate("""() => ({
-                paths: document.querySelectorAll('.leaflet-overlay-pane svg path').length,
-                pwned: window.__pwned === undefined ? null : window.__pwned,
-                top: document.getElementById('wb-marking-top').innerText,
-                bottom: document.getElementById('wb-marking-bottom').innerText,
-                attribution: document.getElementById('wb-attribution').innerText,
-                title: document.title,
-                leaflet: typeof L === 'object' && typeof L.map === 'function',
-            })""")
-            if action:
-                state.update(action(page))
-        finally:
-            browser.close()
-    return state, attempted, console_errors, page_errors
+    seen = open_offline(chromium_path, html_path, inspect, viewport=(1100, 1300))
+    return seen.result, seen.attempted, seen.console_errors, seen.page_errors
 
 
 def test_national_force_map_offline(populated_store, tmp_path, chromium_path):
