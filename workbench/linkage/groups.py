@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.linkage.ids import id_number, keep_previous_ids
 from workbench.linkage.network import Network, build_network
 from workbench.linkage.settings import LinkageSettings, load_settings
 from workbench.store import Store, os_user, utcnow
@@ -195,9 +196,7 @@ def jaccard(a, b) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
-def _number(group_id: str) -> int:
-    digits = "".join(ch for ch in str(group_id) if ch.isdigit())
-    return int(digits) if digits else 0
+_number = id_number
 
 
 def match_ids(new_groups: list[list[str]], previous: dict[str, list[str]], existing_ids, min_jaccard: float):
@@ -210,14 +209,8 @@ def match_ids(new_groups: list[list[str]], previous: dict[str, list[str]], exist
             j = jaccard(members, old_members)
             if j >= min_jaccard and j > 0:
                 scored.append((-j, old, k))
-    scored.sort()
-    ids: dict[int, str] = {}
-    used = set()
-    for _j, old, k in scored:
-        if k in ids or old in used:
-            continue
-        ids[k] = old
-        used.add(old)
+    ids: dict[int, str] = keep_previous_ids(scored)
+    used = set(ids.values())
     next_no = max([_number(i) for i in existing_ids] + [0]) + 1
     events, merged = [], {}
     for k, members in enumerate(new_groups):

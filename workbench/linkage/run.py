@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.linkage.clustering import check_decisions
+from workbench.linkage.ids import id_number, keep_previous_ids
 from workbench.linkage.persons import PersonResolution, resolve_persons
 from workbench.linkage.records import prepare_person_records
 from workbench.linkage.settings import LinkageSettings, load_settings
@@ -51,9 +52,7 @@ def _decision_pairs(store: Store, entity: str) -> tuple[list, list]:
 
 
 # -- stable ids -----------------------------------------------------------------------------------------
-def _number(entity_id: str) -> int:
-    match = re.search(r"(\d+)$", entity_id or "")
-    return int(match.group(1)) if match else 0
+_number = id_number
 
 
 def stable_ids(clusters: pd.DataFrame, previous: dict[str, str], existing_ids, prefix: str):
@@ -68,14 +67,8 @@ def stable_ids(clusters: pd.DataFrame, previous: dict[str, str], existing_ids, p
         counts = Counter(previous[r] for r in recs if r in previous)
         for old, n in counts.items():
             overlap.append((-n, old, cid))
-    overlap.sort()
-    assigned: dict[str, str] = {}
-    used = set()
-    for _n, old, cid in overlap:
-        if cid in assigned or old in used:
-            continue
-        assigned[cid] = old
-        used.add(old)
+    assigned: dict[str, str] = keep_previous_ids(overlap)
+    used = set(assigned.values())
     next_no = max([_number(i) for i in existing_ids] + [0]) + 1
     events, merged = [], {}
     for cid in sorted(members, key=lambda c: (min(members[c]), c)):
