@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 
 import pandas as pd
