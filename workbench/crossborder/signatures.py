@@ -62,7 +62,7 @@ def signatures_from_frames(incidents: pd.DataFrame, tactics: pd.DataFrame, setti
     frame["occurred_at"] = when
     frame["hour"] = when.dt.hour.astype("Int64")
     frame["time_band"] = band(when.dt.hour, cfg["time_bands"])
-    frame["weekday"] = when.dt.weekday.astype("Int64")
+    frame["weekday"] = when.dt.day_of_week.astype("Int64")
     frame["day_name"] = [DAY_NAMES[int(d)] if pd.notna(d) else None for d in frame.weekday]
     stated = pd.to_numeric(frame.offenders_count, errors="coerce")
     mentioned = pd.to_numeric(frame.persons, errors="coerce").where(lambda s: s > 0)
