@@ -42,7 +42,7 @@ from workbench.store import open_store
 
 out = Path(out_dir)
 out.mkdir(parents=True, exist_ok=True)
-store = open_store(db_path)            # writable: resolution stores its runs, ids and decisions
+store = open_store(db_path, read_only=True)   # others keep using it; writes happen inside store.writing()
 
 # %% [markdown]
 # ## Resolve persons and vehicles
@@ -50,7 +50,8 @@ store = open_store(db_path)            # writable: resolution stores its runs, i
 # RP0000007 is the same person tomorrow. The person model is trained without labels on the mentions themselves.
 
 # %%
-results = run.run_all(store)
+with store.writing():                  # resolution stores its runs, ids and decisions
+    results = run.run_all(store)
 for r in results:
     print(f"{r['entity']}: {r['records']:,} -> {r['entities']:,} (run {r['run_id']}, changes {r['events'] or 'none'})")
 run.status(store)
@@ -85,7 +86,8 @@ first = queue.iloc[0] if len(queue) else None
 if first is not None:
     a, b = int(first.mention_a), int(first.mention_b)
     table = run.explain(store, a, b)
-    written = waterfall.write_explanation_chart(store, a, b, out / "explanation.html", table=table)
+    with store.writing():              # the export is audited
+        written = waterfall.write_explanation_chart(store, a, b, out / "explanation.html", table=table)
     print(f"wrote {written['path']} ({written['bytes']:,} bytes), total match weight {written['total']:+.2f}")
     display(waterfall.waterfall_figure(table, title=f"Mentions {a} and {b}"))
     display(table)
@@ -99,9 +101,11 @@ if first is not None:
 
 # %%
 if record_decision and first is not None:
-    decision_id = run.decide(store, "confirm", a, b, "notebook 03 demonstration: the most uncertain pair confirmed to show the effect")
-    before = len(review.review_queue(store))
-    run.run_persons(store)
+    with store.writing():
+        decision_id = run.decide(store, "confirm", a, b,
+                                 "notebook 03 demonstration: the most uncertain pair confirmed to show the effect")
+        before = len(review.review_queue(store))
+        run.run_persons(store)
     links = store.query("linkage/person_links").set_index("mention_id")["person_id"]
     print(f"decision {decision_id}: mentions {a} and {b} are now {links[a]} and {links[b]}; "
           f"{before:,} pairs left for review")
@@ -160,8 +164,9 @@ explorer.panel
 
 # %%
 network = build_network(store, group_id=group_id)
-chart = write_link_chart(network, out / "link_chart.html", title=f"Group {group_id}" if group_id else "Everyone",
-                         store=store, purpose="notebook 03 demonstration")
+with store.writing():                  # the export is audited
+    chart = write_link_chart(network, out / "link_chart.html", title=f"Group {group_id}" if group_id else "Everyone",
+                             store=store, purpose="notebook 03 demonstration")
 print(f"wrote {chart} ({Path(chart).stat().st_size:,} bytes): {len(network.nodes):,} nodes, {len(network.edges):,} links")
 
 # %%
