@@ -1,0 +1,218 @@
+"""Cross-border explorer: pick a group and its summary (lead force, runner-up, home base), forces table, timeline,
+route map, flows and day x hour matrix update in place; pick an incident and its MO candidates (groups in other
+forces whose incidents look like the same offenders' work) are listed with their explanations. An ipywidgets panel
+composing library calls only: workbench.crossborder (analyse, several_forces, lead_summary), its views (figures and
+the route map) and mo_linkage.candidates.
+
+    from widgets.crossborder_explorer import CrossBorderExplorer
+    explorer = CrossBorderExplorer(store)            # the group spanning most forces first, or group_id="GR00004"
+    explorer.panel                                   # display in JupyterLab or Voila
+    explorer.pick_group("GR00002"); explorer.pick_incident(12345)
+
+Tables and summaries are rendered from workbench/templates/explorer_crossborder.html.j2 (autoescaped: a store or
+person named `<script>...` shows as those characters); figures are shown as plotly's mime bundle in Output widgets
+(JupyterLab's plotly renderer draws them, no network) and the route map as its self-contained offline page in an
+iframe (srcdoc).
+"""
+from __future__ import annotations
+
+import html
+import json
+
+import ipywidgets as w
+import pandas as pd
+
+from workbench import crossborder as xb
+from workbench.errors import WorkbenchError
+from workbench.render import fragment
+
+TEMPLATE = "explorer_crossborder.html.j2"
+CRIME_NUMBERS_SHOWN = 6
+RUNS_SHOWN = 25
+CANDIDATES_SHOWN = 10
+FORCE_COLUMNS = [("force_code", "force"), ("force_name", "name"), ("incidents", "incidents"),
+                 ("crime_numbers", "crime numbers"), ("crime_numbers_shown", "crime numbers held"),
+                 ("referrals", "referrals"), ("violent", "violent"), ("juvenile_incidents", "with a juvenile"),
+                 ("value_gbp", "value GBP"), ("runs", "runs"), ("first_seen", "first seen"),
+                 ("last_seen", "last seen"), ("is_home", "home base")]
+RUN_COLUMNS = [("run_id", "run"), ("date", "date"), ("start_at", "start"), ("end_at", "end"),
+               ("incidents", "incidents"), ("force_path", "forces in order"), ("border_crossings", "borders crossed"),
+               ("road_km", "road km"), ("max_speed_kmh", "top speed km/h")]
+
+
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, (str, bool)) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def table_rows(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
+    """Labels and text cells of the columns present in frame (the template escapes them)."""
+    present = [(c, label) for c, label in columns if c in frame.columns]
+    rows = [[_cell(v) for v in row] for row in frame[[c for c, _ in present]].itertuples(index=False)]
+    return [label for _, label in present], rows
+
+
+def _table(title: str, frame: pd.DataFrame, columns, empty: str, note: str | None = None) -> str:
+    labels, rows = table_rows(frame, columns)
+    return str(fragment(TEMPLATE, part="table", title=title, columns=labels, rows=rows, empty=empty, note=note))
+
+
+def _message(text: str) -> str:
+    return str(fragment(TEMPLATE, part="message", message=text))
+
+
+def _crime_numbers_shown(text) -> str:
+    numbers = [n for n in str(text).split(";") if n] if isinstance(text, str) else []
+    more = len(numbers) - CRIME_NUMBERS_SHOWN
+    return "; ".join(numbers[:CRIME_NUMBERS_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
+
+
+def figure_bundle(fig) -> dict:
+    """A plotly figure as a display_data output (plotly's mime type, and text), for an Output widget."""
+    import plotly.io as pio
+
+    spec = json.loads(pio.to_json(fig, validate=False))
+    spec["config"] = {"displaylogo": False, "responsive": True}
+    title = ((spec.get("layout") or {}).get("title") or {}).get("text") or "figure"
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"application/vnd.plotly.v1+json": spec, "text/plain": f"<plotly figure: {title}>"}}
+
+
+class CrossBorderExplorer:
+    def __init__(self, store, group_id: str | None = None, top: int = CANDIDATES_SHOWN, map_height: int = 520):
+        self.store = store
+        self.top = int(top)
+        self.map_height = int(map_height)
+        self.groups = xb.several_forces(store, min_forces=1)   # every active group, most forces first
+        self.group = w.Dropdown(description="group", options=[
+            (f"{g.group_id}: {g.forces} force{'s' if g.forces != 1 else ''}, {g.incidents} incidents", g.group_id)
+            for g in self.groups.itertuples()], layout=w.Layout(width="420px"))
+        self.incident = w.Combobox(description="incident", placeholder="incident id", ensure_option=False,
+                                   continuous_update=False, layout=w.Layout(width="260px"))
+        self.candidates_button = w.Button(description="MO candidates", tooltip="groups in other forces with this MO")
+        self.status = w.HTML()
+        self.summary_html = w.HTML()
+        self.forces_html = w.HTML()
+        self.runs_html = w.HTML()
+        self.route_html = w.HTML(layout=w.Layout(width="100%"))
+        self.timeline_out = w.Output()
+        self.flows_out = w.Output()
+        self.sankey_out = w.Output()
+        self.heat_out = w.Output()
+        self.candidates_html = w.HTML()
+        self.cb = None
+        self.figures: dict = {}
+        self.candidates = pd.DataFrame()
+        self.picked_incident: int | None = None
+        self.refreshes = 0
+        self.group.observe(lambda change: self.pick_group(change["new"]), names="value")
+        self.incident.observe(lambda change: self.pick_incident(change["new"]), names="value")
+        self.candidates_button.on_click(lambda _b: self.pick_incident(self.incident.value))
+        self.panel = w.VBox([w.HBox([self.group, self.incident, self.candidates_button]), self.status,
+                             self.summary_html, self.forces_html, self.timeline_out, self.route_html,
+                             w.HBox([self.flows_out, self.sankey_out]), self.heat_out, self.runs_html,
+                             self.candidates_html])
+        if group_id is not None and str(group_id) not in [v for _, v in self.group.options]:
+            raise WorkbenchError(f"no active group {str(group_id)[:40]!r} (see `workbench crossborder groups`)")
+        if self.group.options:
+            self.pick_group(str(group_id) if group_id is not None else self.group.value)
+        else:
+            self.status.value = _message("no active group in this store: run `workbench link run` first")
+
+    # -- computation (library calls) ------------------------------------------------------------------
+    def pick_group(self, group_id: str | None) -> None:
+        """Analyse the group (series, runs, forces, flows, home base, lead) and show it in place."""
+        if group_id is None:
+            return
+        if self.group.value != group_id:
+            self.group.value = group_id            # the observer comes back here with the same id
+            return
+        try:
+            self.cb = xb.analyse(self.store, group_id)
+        except WorkbenchError as exc:
+            self.cb = None
+            self._clear(str(exc))
+            return
+        self.incident.options = tuple(str(i) for i in self.cb.series.incidents.sort_values(
+            "occurred_at", ascending=False).incident_id.head(200))
+        self._show_group()
+
+    def pick_incident(self, incident_id) -> None:
+        """The MO candidates of one incident: groups in other forces most like its offenders, with why."""
+        text = str(incident_id or "").strip()
+        if not text:
+            return
+        try:
+            number = int(text)
+        except ValueError:
+            self.candidates = pd.DataFrame()
+            self.candidates_html.value = _message(f"incident id must be a whole number, not {text[:40]!r}")
+            return
+        self.picked_incident = number
+        try:
+            from workbench.crossborder import mo_linkage
+        except ImportError:
+            self.candidates = pd.DataFrame()
+            self.candidates_html.value = _message("MO candidates are not available in this version of the workbench")
+            return
+        try:
+            found = mo_linkage.candidates(self.store, incident_id=number, top=self.top)
+        except WorkbenchError as exc:
+            self.candidates = pd.DataFrame()
+            self.candidates_html.value = _message(str(exc))
+            return
+        self.candidates = found.reset_index(drop=True)
+        self.candidates_html.value = _table(
+            f"MO candidates for incident {number}", self.candidates, [(c, c.replace("_", " "))
+                                                                     for c in self.candidates.columns],
+            "no candidate group in another force")
+
+    # -- display (no computation) ---------------------------------------------------------------------
+    def _clear(self, message: str) -> None:
+        self.figures = {}
+        self.status.value = _message(message)
+        for box in (self.summary_html, self.forces_html, self.runs_html, self.route_html):
+            box.value = ""
+        for out in (self.timeline_out, self.flows_out, self.sankey_out, self.heat_out):
+            out.outputs = ()
+
+    def _show_group(self) -> None:
+        cb = self.cb
+        summary = xb.lead_summary(cb)
+        legs_across = int(cb.runs.legs.crosses_border.sum()) if len(cb.runs.legs) else 0
+        self.summary_html.value = str(fragment(
+            TEMPLATE, part="summary", series_id=cb.series.series_id, label=cb.series.label,
+            incidents=len(cb.series.incidents), forces=int(cb.forces.force_code.notna().sum()),
+            runs=len(cb.runs.runs), legs_across=legs_across, lead=_rounded(summary["recommended"]),
+            runner_up=_rounded(summary["runner_up"]), home=summary["home_base"]))
+        forces = cb.forces.assign(crime_numbers_shown=cb.forces.crime_number_list.map(_crime_numbers_shown))
+        self.forces_html.value = _table("Forces affected: who holds crime numbers for this group", forces,
+                                        FORCE_COLUMNS, "no force known")
+        runs = cb.runs.runs.sort_values("start_at", ascending=False).head(RUNS_SHOWN)
+        self.runs_html.value = _table(f"Runs (latest {min(RUNS_SHOWN, len(cb.runs.runs))} of {len(cb.runs.runs)})",
+                                      runs, RUN_COLUMNS, "no same-day run found")
+        self._show_views()
+        self.refreshes += 1
+        skipped = len(cb.runs.skipped)
+        self.status.value = html.escape(f"{cb.series.series_id}: {len(cb.series.incidents)} incidents"
+                                        + (f", {skipped} without a time or place left out of runs" if skipped else ""))
+
+    def _show_views(self) -> None:
+        """Timeline, route map, flows and day x hour from workbench.crossborder.views."""
+        self.figures = {}
+        for out in (self.timeline_out, self.flows_out, self.sankey_out, self.heat_out):
+            out.outputs = ()
+        self.route_html.value = ""
+
+
+def _rounded(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    return {**row, "score": f"{row['score']:.2f}" if row.get("score") is not None else ""}
