@@ -1,5 +1,6 @@
-"""`workbench crossborder series|runs|flows|forces|lead|groups`: follow a group, person or vehicle across force
-areas (docs/crossborder.md). These verbs only read the store (groups come from `workbench link run`)."""
+"""`workbench crossborder series|runs|flows|forces|lead|groups|tactics|render`: follow a group, person or vehicle
+across force areas (docs/crossborder.md). These verbs only read the store (groups come from `workbench link run`);
+`render` and `tactics --out` write products, audited."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -144,6 +145,81 @@ def groups_cmd(db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> No
         return
     print_table("Groups in several forces", rows, ["group_id", "label", "forces", "force_codes", "incidents",
                                                    "crime_numbers", "referrals"])
+
+
+PurposeOption = typer.Option(None, "--purpose", help="Why this product is made (optional; recorded in the audit log).")
+
+
+@crossborder_app.command("tactics")
+def tactics_cmd(db: Optional[Path] = DbOption, out: Optional[Path] = typer.Option(
+                    None, "--out", help="Also write the national tactic-trend map (DIR/tactics.html, audited)."),
+                purpose: Optional[str] = PurposeOption, json_out: bool = JsonOption) -> None:
+    """Tactic trends: where and when each tactic was first seen, its spread across forces month by month, and
+    which are rising nationally (Mann-Kendall, Sen slope, FDR; docs/crossborder.md)."""
+    from workbench import exports
+    from workbench.crossborder.trends import tactic_trends
+    from workbench.crossborder.views import render_tactics
+    from workbench.store import open_store
+
+    purpose = exports.check_purpose(purpose)
+    with open_store(db, read_only=True) as store:
+        trends = tactic_trends(store)
+        written = render_tactics(store, out, purpose, trends=trends) if out is not None else {}
+    payload = {"method": trends.method, "trends": _rows(trends.trends), "first_seen": _rows(trends.first_seen),
+               "spread": _rows(trends.spread), "written": written}
+    if json_out:
+        emit_json(payload)
+        return
+    rising = [r["tactic_code"] for r in payload["trends"] if r["rising"]]
+    say(f"{len(payload['trends'])} tactics; rising nationally: {', '.join(rising) if rising else 'none'} "
+        f"({trends.method})")
+    shown = [{"tactic": r["tactic_code"], "incidents": r["incidents"], "forces": r["forces"],
+              "first": f"{str(r['first_month'])[:7]} {r['first_force_code'] or ''}", "trend": r["trend"],
+              "slope/yr": "" if r["sen_slope_per_year"] is None else
+              (f"{r['sen_slope_per_year'] * 100:+.2f}" if r["measure"] == "share" else f"{r['sen_slope_per_year']:+.1f}"),
+              "p": "" if r["p_value"] is None else f"{r['p_value']:.3f}",
+              "q (FDR)": "" if r["q_value"] is None else f"{r['q_value']:.3f}"} for r in payload["trends"]]
+    print_table("Tactic trends (slope: share of incidents, percentage points a year)" if trends.trends.measure.eq(
+        "share").all() else "Tactic trends (slope: incidents a month, per year)", shown)
+    for path in written.values():
+        say(f"wrote {path}")
+
+
+@crossborder_app.command("render")
+def render_cmd(series_id: Optional[str] = typer.Argument(None, help="A group (GR00001), person or vehicle id."),
+               most_cross_border: bool = typer.Option(False, "--most-cross-border",
+                                                      help="Render the active group that spans most forces."),
+               out: Path = typer.Option(..., "--out", help="Folder to write DIR/<id>/*.html into."),
+               purpose: Optional[str] = PurposeOption, db: Optional[Path] = DbOption,
+               json_out: bool = JsonOption) -> None:
+    """Write one group's views: timeline, route map, flows (matrix, Sankey), day x hour, lead-force recommendation
+    (marked, offline HTML, audited)."""
+    from workbench import exports
+    from workbench.crossborder import analyse, lead_summary, several_forces
+    from workbench.crossborder.views import render_group
+    from workbench.errors import WorkbenchError
+    from workbench.store import open_store
+
+    if bool(series_id) == bool(most_cross_border):
+        raise WorkbenchError("give a series id or --most-cross-border (one of them)")
+    purpose = exports.check_purpose(purpose)
+    with open_store(db, read_only=True) as store:
+        if most_cross_border:
+            groups = several_forces(store)
+            if groups.empty:
+                raise WorkbenchError("no active group touches two or more forces (see `workbench crossborder groups`)")
+            series_id = groups.group_id.iloc[0]
+        cb = analyse(store, series_id)
+        written = render_group(store, series_id, out, purpose, cb=cb)
+    summary = lead_summary(cb)
+    if json_out:
+        emit_json({"series_id": cb.series.series_id, "written": written, "lead": summary})
+        return
+    lead = summary["recommended"]
+    say(f"{cb.series.series_id}: {len(cb.series.incidents)} incidents in {len(cb.forces)} forces; lead force "
+        f"{lead['force_code']} {lead['force_name'] or ''} ({lead['reasons']})")
+    for path in written.values():
+        say(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

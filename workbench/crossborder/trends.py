@@ -33,7 +33,7 @@ from workbench.errors import WorkbenchError
 DEFAULTS = {"alpha": 0.05, "measure": "share", "min_months": 6, "fdr": True}
 MEASURES = ("share", "count")
 TREND_COLUMNS = ["tactic_code", "kind", "name", "incidents", "forces", "months", "first_month", "first_force_code",
-                 "first_force_name", "measure", "trend", "tau", "s", "p_value", "q_value", "sen_slope",
+                 "first_force_name", "measure", "trend", "mk_trend", "tau", "s", "p_value", "q_value", "sen_slope",
                  "sen_slope_per_year", "first_level", "last_level", "rising", "falling"]
 SPREAD_COLUMNS = ["tactic_code", "month", "incidents", "share", "forces_active", "forces_so_far", "new_forces",
                   "new_force_codes"]
@@ -146,14 +146,14 @@ def trend_table(spread: pd.DataFrame, first_seen: pd.DataFrame, cfg: dict) -> pd
         base["first_level"] = round(float(series[:half].mean()), 6) if len(series) else None
         base["last_level"] = round(float(series[-half:].mean()), 6) if len(series) else None
         if len(series) < cfg["min_months"] or np.all(series == series[0]):
-            base.update(trend="too few months" if len(series) < cfg["min_months"] else "no trend", tau=None, s=None,
+            base.update(mk_trend="too few months" if len(series) < cfg["min_months"] else "no trend", tau=None, s=None,
                         p_value=None, sen_slope=0.0 if len(series) else None)
         else:
             test = mk.original_test(series, alpha=cfg["alpha"])
-            base.update(trend=str(test.trend), tau=round(float(test.Tau), 4), s=float(test.s),
+            base.update(mk_trend=str(test.trend), tau=round(float(test.Tau), 4), s=float(test.s),
                         p_value=float(test.p), sen_slope=float(test.slope))
         rows.append(base)
-    out = pd.DataFrame(rows, columns=[c for c in TREND_COLUMNS if c not in ("q_value", "sen_slope_per_year",
+    out = pd.DataFrame(rows, columns=[c for c in TREND_COLUMNS if c not in ("trend", "q_value", "sen_slope_per_year",
                                                                                 "rising", "falling")])
     p = pd.to_numeric(out.p_value, errors="coerce").to_numpy(dtype=float)
     out["q_value"] = benjamini_hochberg(p) if cfg["fdr"] else p
@@ -162,6 +162,10 @@ def trend_table(spread: pd.DataFrame, first_seen: pd.DataFrame, cfg: dict) -> pd
     significant = out.q_value.le(cfg["alpha"]).fillna(False)
     out["rising"] = significant & slope.gt(0).fillna(False)
     out["falling"] = significant & slope.lt(0).fillna(False)
+    # the decision after the correction; mk_trend is Mann-Kendall's own verdict at alpha, uncorrected
+    out["trend"] = np.where(out.rising, "rising", np.where(out.falling, "falling",
+                                                           np.where(out.mk_trend == "too few months", "too few months",
+                                                                    "no trend")))
     out = out.sort_values(["rising", "q_value", "incidents", "tactic_code"], ascending=[False, True, False, True],
                           na_position="last")
     return out[TREND_COLUMNS].reset_index(drop=True)

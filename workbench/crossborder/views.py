@@ -538,14 +538,16 @@ def _write(path: Path, page: str) -> Path:
     return path
 
 
-def render_group(store, series_id, out_dir, purpose: str | None = None, playback: bool | None = None) -> dict:
+def render_group(store, series_id, out_dir, purpose: str | None = None, playback: bool | None = None,
+                 cb=None) -> dict:
     """Every view of one group (or person/vehicle) under out_dir/<id>/: timeline, route map, flows (matrix and
     Sankey), day x hour heat matrix and the lead-force recommendation, each audited. Returns {view: path}.
-    One-line errors: unknown id, one incident, no time and place, a series inside one force."""
+    One-line errors: unknown id, one incident, no time and place, a series inside one force. `cb`: an analysis
+    of series_id already made (not recomputed)."""
     from workbench import exports
     from workbench.crossborder import analyse, flows_for
 
-    cb = analyse(store, series_id)
+    cb = cb if cb is not None else analyse(store, series_id)
     flows = flows_for(cb)
     folder = exports.check_folder(Path(out_dir)) / cb.series.series_id
     names = force_labels(cb)
@@ -570,13 +572,13 @@ def render_group(store, series_id, out_dir, purpose: str | None = None, playback
     return written
 
 
-def render_tactics(store, out_dir, purpose: str | None = None) -> dict:
+def render_tactics(store, out_dir, purpose: str | None = None, trends=None) -> dict:
     """The national tactic-trend map (small multiples of first-seen month per force) with the trends table,
-    written to out_dir/tactics.html and audited."""
+    written to out_dir/tactics.html and audited. `trends`: tactic_trends(store) already made."""
     from workbench import exports
     from workbench.crossborder.trends import tactic_trends
 
-    trends = tactic_trends(store)
+    trends = trends if trends is not None else tactic_trends(store)
     folder = exports.check_folder(Path(out_dir))
     table = trends.trends
     rising = int(table.rising.sum())
