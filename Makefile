@@ -56,6 +56,8 @@ demo: setup browser assets
 	$(BIN)/workbench link run --db $(WORKBENCH_DB)
 	$(BIN)/workbench link export --groups-only --out $(OUT)/charts/national.html --db $(WORKBENCH_DB)
 	$(BIN)/workbench link export --groups-only --out $(OUT)/charts/national.anx --db $(WORKBENCH_DB)
+	$(BIN)/workbench crossborder render --most-cross-border --out $(OUT)/crossborder --db $(WORKBENCH_DB)
+	$(BIN)/workbench crossborder tactics --out $(OUT)/crossborder --db $(WORKBENCH_DB)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
 	$(BIN)/workbench audit verify --db $(WORKBENCH_DB)
 
