@@ -109,6 +109,28 @@ def test_a_decision_leaves_the_queue_and_changes_the_next_run(built, db):
 
 
 # -- the vehicle queue --------------------------------------------------------------------------------------
+def test_review_queue_and_explain_show_the_same_weight_for_a_pair(built, capsys):
+    """The queue's weight of a pair is the total of `link explain` for it (one scoring behind both)."""
+    from workbench.linkage import run as lrun
+
+    settings = load_settings(built["settings"])
+    queue = _queue(built)
+    picked = queue.iloc[:: max(1, len(queue) // 6)]
+    assert len(picked) >= 3
+    with open_store(built["db"], read_only=True) as store:
+        for row in picked.itertuples():
+            table = lrun.explain(store, row.mention_a, row.mention_b, settings=settings)
+            total = float(table.loc[table.comparison == "total", "match_weight"].iloc[0])
+            assert total == pytest.approx(row.match_weight, abs=1e-3), (row.mention_a, row.mention_b)
+            parts = table[~table.comparison.isin(["total"])].match_weight.dropna().astype(float).sum()
+            assert parts == pytest.approx(total, abs=1e-3)
+    first = queue.iloc[0]
+    shown = json.loads(_invoke(capsys, "link", "explain", str(first.mention_a), str(first.mention_b), "--db",
+                               built["db"], "--json").output)
+    assert shown[-1]["comparison"] == "total" and shown[-1]["match_weight"] == pytest.approx(first.match_weight,
+                                                                                             abs=1e-3)
+
+
 def test_vehicle_queue_partial_plates_then_description_conflicts(built):
     ids = built["ids"]
     queue = _queue(built, entity="vehicle")

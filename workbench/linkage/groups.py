@@ -37,6 +37,7 @@ from workbench.errors import WorkbenchError
 from workbench.linkage.ids import id_number, keep_previous_ids
 from workbench.linkage.network import Network, build_network
 from workbench.linkage.settings import LinkageSettings, load_settings
+from workbench.linkage.stages import stage
 from workbench.store import Store, os_user, utcnow
 
 DEFAULTS = {"seed": 20241001, "min_shared_incidents": 1, "shared_vehicle_weight": 0.0,
@@ -280,11 +281,17 @@ def stability(edges: pd.DataFrame, groups: list[list[str]], partition: dict[str,
 # -- the run ----------------------------------------------------------------------------------------------------
 def analyse(network: Network, cfg: dict) -> dict:
     """Steps 1-4 and 6 on a network (no store): projection, partition, modularity, ranks, groups, stability."""
-    edges = co_offending(network, cfg["min_shared_incidents"], cfg["shared_vehicle_weight"])
-    partition, modularity = communities(edges, cfg["leiden"], int(cfg["seed"]))
-    ranks = centrality(edges, partition, float(cfg["broker_quantile"]))
-    groups = candidate_groups(network, partition, ranks, cfg)
-    stable = stability(edges, [g["members"] for g in groups], partition, cfg)
+    with stage("projection") as row:
+        edges = co_offending(network, cfg["min_shared_incidents"], cfg["shared_vehicle_weight"])
+        row["edges"] = len(edges)
+    with stage("leiden"):
+        partition, modularity = communities(edges, cfg["leiden"], int(cfg["seed"]))
+    with stage("centrality"):
+        ranks = centrality(edges, partition, float(cfg["broker_quantile"]))
+    with stage("candidate_groups"):
+        groups = candidate_groups(network, partition, ranks, cfg)
+    with stage("stability"):
+        stable = stability(edges, [g["members"] for g in groups], partition, cfg)
     return {"edges": edges, "partition": partition, "modularity": modularity, "ranks": ranks, "groups": groups,
             "stability": stable}
 
@@ -299,8 +306,16 @@ def find_groups(store: Store, settings: LinkageSettings | None = None) -> dict:
     Returns a summary dict (run_id, groups, persons, communities, modularity, events, stability)."""
     settings = settings or load_settings()
     cfg = group_settings(settings)
-    network = build_network(store)
-    result = analyse(network, cfg)
+    with stage("groups"):
+        with stage("network") as row:
+            network = build_network(store)
+            row["nodes"], row["edges"] = len(network.nodes), len(network.edges)
+        result = analyse(network, cfg)
+        with stage("write"):
+            return _store_groups(store, settings, cfg, result)
+
+
+def _store_groups(store: Store, settings: LinkageSettings, cfg: dict, result: dict) -> dict:
     groups = result["groups"]
     previous_rows = store.query("linkage/groups_previous_members")
     previous = previous_rows.groupby("group_id")["person_id"].apply(list).to_dict() if len(previous_rows) else {}

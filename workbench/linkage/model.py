@@ -23,6 +23,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.linkage.settings import LinkageSettings
+from workbench.linkage.stages import stage
 
 HAVERSINE_KM = ("(2 * 6371 * asin(sqrt(pow(sin(radians(latitude_r - latitude_l) / 2), 2) + "
                 "cos(radians(latitude_l)) * cos(radians(latitude_r)) * "
@@ -222,19 +223,22 @@ class PersonModel:
                 deterministic.append(blocking_sql(list(cols)))
         if not deterministic:
             deterministic = [blocking_sql(["forename_norm", "surname_norm"])]
-        self.linker.training.estimate_probability_two_random_records_match(
-            deterministic, recall=float(training.get("prior_recall", 0.6)))
+        with stage("prior"):
+            self.linker.training.estimate_probability_two_random_records_match(
+                deterministic, recall=float(training.get("prior_recall", 0.6)))
         self.training_log.append({"step": "prior", "rules": deterministic})
-        self.linker.training.estimate_u_using_random_sampling(max_pairs=float(training.get("u_max_pairs", 1e6)),
-                                                              seed=seed)
+        with stage("u"):
+            self.linker.training.estimate_u_using_random_sampling(max_pairs=float(training.get("u_max_pairs", 1e6)),
+                                                                  seed=seed)
         self.training_log.append({"step": "u", "max_pairs": float(training.get("u_max_pairs", 1e6)), "seed": seed})
         sessions = 0
         for rule in training.get("em_blocking") or []:
             if not _present(self.prepared, rule):
                 continue
             try:
-                self.linker.training.estimate_parameters_using_expectation_maximisation(
-                    blocking_sql(rule), max_pairs=float(training.get("em_max_pairs", 2e6)))
+                with stage("em " + "+".join(rule)):
+                    self.linker.training.estimate_parameters_using_expectation_maximisation(
+                        blocking_sql(rule), max_pairs=float(training.get("em_max_pairs", 2e6)))
             except Exception as exc:  # noqa: BLE001 - Splink raises plain exceptions for "no pairs"
                 self.training_log.append({"step": "em", "rule": rule, "skipped": str(exc).splitlines()[0][:200]})
                 continue

@@ -13,6 +13,7 @@ import pandas as pd
 from workbench.linkage.clustering import cluster, context_cannot_link
 from workbench.linkage.model import PersonModel
 from workbench.linkage.settings import LinkageSettings
+from workbench.linkage.stages import stage
 
 CLUSTER_COLUMNS = ["record_id", "cluster_id", "match_weight", "joined_by"]
 
@@ -47,9 +48,12 @@ class PersonResolution:
                 if rid not in self.representative.index:
                     raise WorkbenchError(f"no record with id {rid!r}")
             id_a, id_b = self.representative[id_a], self.representative[id_b]
-        if id_a == id_b:
-            raise WorkbenchError("the two records are identical in every attribute: one record for the model")
         table = self.model.explain(id_a, id_b)
+        if id_a == id_b:       # collapsed before the model ran: the waterfall of the record with itself
+            note = {"comparison": "identical records", "value_a": None, "value_b": None, "match_weight": None,
+                    "level": "identical in every compared attribute and in one place cell: scored as one record"}
+            table = pd.concat([table.iloc[:-1], pd.DataFrame([note]), table.iloc[-1:]], ignore_index=True)
+            return table
         pair = self.pairs[((self.pairs.id_l == id_a) & (self.pairs.id_r == id_b)) |
                           ((self.pairs.id_l == id_b) & (self.pairs.id_r == id_a))]
         if len(pair) and isinstance(pair.iloc[0].context, str):
@@ -100,7 +104,9 @@ def resolve_persons(prepared: pd.DataFrame, settings: LinkageSettings, must_link
         return empty_resolution(prepared, settings)
     decided = {str(x) for pair in list(must_link) + list(cannot_link) for x in pair}
     if settings.persons.get("collapse_identical", True):
-        reps, mapping = collapse_identical(prepared, decided)
+        with stage("collapse_identical", records=len(prepared)) as row:
+            reps, mapping = collapse_identical(prepared, decided)
+            row["representatives"] = len(reps)
     else:
         reps, mapping = prepared, pd.Series(prepared["unique_id"].astype(str).to_numpy(),
                                             index=prepared["unique_id"].astype(str).to_numpy())
@@ -111,9 +117,10 @@ def resolve_persons(prepared: pd.DataFrame, settings: LinkageSettings, must_link
     if model_json is None and len(reps) < len(prepared):
         # the model learns from every record (u by random sampling and m by EM over the records as they
         # are, so that frequent people weigh as often as they are seen), then scores the representatives
-        trainer = PersonModel(settings, prepared).train()
-        model_json, training_log = trainer.model_json, trainer.training_log
-        trainer.con.close()
+        with stage("train", records=len(prepared)):
+            trainer = PersonModel(settings, prepared).train()
+            model_json, training_log = trainer.model_json, trainer.training_log
+            trainer.con.close()
     else:
         training_log = None
     resolution = _resolve(reps, settings, must_link, cannot_link, model_json)
@@ -146,14 +153,18 @@ def _resolve(prepared: pd.DataFrame, settings: LinkageSettings, must_link, canno
              model_json: dict | None) -> PersonResolution:
     model = PersonModel(settings, prepared, model_json=model_json)
     if model_json is None:
-        model.train()
-    raw = model.predict(keep_at_or_above=min(settings.review, settings.auto_link),
-                        keep_at_or_below=settings.separate_below)
+        with stage("train", records=len(prepared)):
+            model.train()
+    with stage("predict", records=len(prepared)) as row:
+        raw = model.predict(keep_at_or_above=min(settings.review, settings.auto_link),
+                            keep_at_or_below=settings.separate_below)
+        row["pairs_kept"] = len(raw)
     pairs = raw.rename(columns={"unique_id_l": "id_l", "unique_id_r": "id_r"})
-    pairs["context"] = context_cannot_link(pairs, settings.persons.get("context") or {})
-    pairs["cannot_link"] = pairs["context"].notna()
-    clusters = cluster(prepared["unique_id"], pairs, settings.auto_link, must_link=must_link,
-                       cannot_link=cannot_link, separate_below=settings.separate_below)
+    with stage("cluster", pairs=len(pairs)):
+        pairs["context"] = context_cannot_link(pairs, settings.persons.get("context") or {})
+        pairs["cannot_link"] = pairs["context"].notna()
+        clusters = cluster(prepared["unique_id"], pairs, settings.auto_link, must_link=must_link,
+                           cannot_link=cannot_link, separate_below=settings.separate_below)
     stats = {"records": len(prepared), "pairs_kept": int(len(pairs)),
              "links": int((pairs.match_weight >= settings.auto_link).sum()),
              "context_cuts": int(pairs.cannot_link.sum()),

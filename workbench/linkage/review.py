@@ -106,19 +106,14 @@ def _finish(queue: pd.DataFrame, blind: bool, limit: int | None) -> pd.DataFrame
 PERSON_COLUMNS = ["entity", "mention_a", "mention_b", "reason", "match_weight", "match_probability", "uncertainty"]
 
 
-def person_review_pairs(store: Store, settings: LinkageSettings | None = None) -> pd.DataFrame:
-    """The review-band pairs of the latest person run's model: mention_a < mention_b, match_weight (unordered)."""
-    from workbench.linkage.persons import resolve_persons
-    from workbench.linkage.run import _decision_pairs, person_records
+def person_review_pairs(store: Store, settings: LinkageSettings | None = None, scoring=None) -> pd.DataFrame:
+    """The review-band pairs of the latest person run's model: mention_a < mention_b, match_weight (unordered).
 
-    latest = store.query("linkage/latest_model")
-    if latest.empty:
-        raise WorkbenchError("no person linkage run yet: run `workbench link run` first")
-    settings = settings or load_settings()
-    prepared = person_records(store, settings)
-    must, cannot = _decision_pairs(store, "person")
-    resolution = resolve_persons(prepared, settings, must_link=must, cannot_link=cannot,
-                                 model_json=json.loads(latest.model_json.iloc[0]))
+    Weights come from `run.stored_scoring`, the same scoring `run.explain` uses, so a pair's weight here is
+    the total of its explanation."""
+    from workbench.linkage.run import stored_scoring
+
+    resolution = scoring or stored_scoring(store, settings)
     band = resolution.review_pairs()
     if band.empty:
         return pd.DataFrame(columns=["mention_a", "mention_b", "match_weight"])

@@ -20,6 +20,7 @@ from workbench.linkage.ids import id_number, keep_previous_ids
 from workbench.linkage.persons import PersonResolution, resolve_persons
 from workbench.linkage.records import prepare_person_records
 from workbench.linkage.settings import LinkageSettings, load_settings
+from workbench.linkage.stages import recording, stage
 from workbench.linkage.vehicles import VehicleResolution, resolve_vehicles
 from workbench.store import Store, os_user, utcnow
 
@@ -150,10 +151,14 @@ def _mode(values):
 def run_persons(store: Store, settings: LinkageSettings | None = None) -> dict:
     """Resolve the store's person mentions; returns a summary dict (and writes the linkage tables)."""
     settings = settings or load_settings()
-    prepared = person_records(store, settings)
-    must, cannot = _decision_pairs(store, "person")
-    resolution = resolve_persons(prepared, settings, must_link=must, cannot_link=cannot)
-    return _store_persons(store, settings, prepared, resolution)
+    with stage("persons"):
+        with stage("load") as row:
+            prepared = person_records(store, settings)
+            must, cannot = _decision_pairs(store, "person")
+            row["records"] = len(prepared)
+        resolution = resolve_persons(prepared, settings, must_link=must, cannot_link=cannot)
+        with stage("write"):
+            return _store_persons(store, settings, prepared, resolution)
 
 
 def _store_persons(store: Store, settings: LinkageSettings, prepared: pd.DataFrame,
@@ -203,10 +208,15 @@ def _store_persons(store: Store, settings: LinkageSettings, prepared: pd.DataFra
 # -- vehicles -------------------------------------------------------------------------------------------
 def run_vehicles(store: Store, settings: LinkageSettings | None = None) -> dict:
     settings = settings or load_settings()
-    mentions = store.query("linkage/vehicle_mentions")
-    must, cannot = _decision_pairs(store, "vehicle")
-    resolution = resolve_vehicles(mentions, settings, must_link=must, cannot_link=cannot)
-    return _store_vehicles(store, settings, mentions, resolution)
+    with stage("vehicles"):
+        with stage("load") as row:
+            mentions = store.query("linkage/vehicle_mentions")
+            must, cannot = _decision_pairs(store, "vehicle")
+            row["records"] = len(mentions)
+        with stage("resolve"):
+            resolution = resolve_vehicles(mentions, settings, must_link=must, cannot_link=cannot)
+        with stage("write"):
+            return _store_vehicles(store, settings, mentions, resolution)
 
 
 def _store_vehicles(store: Store, settings: LinkageSettings, mentions: pd.DataFrame,
@@ -259,11 +269,19 @@ def _store_vehicles(store: Store, settings: LinkageSettings, mentions: pd.DataFr
 
 
 def run_all(store: Store, settings: LinkageSettings | None = None) -> list[dict]:
-    """Persons, then vehicles, then groups (workbench.linkage.groups, on the persons and vehicles just resolved)."""
+    """Persons, then vehicles, then groups (workbench.linkage.groups, on the persons and vehicles just resolved).
+
+    Each result carries `stages`: wall time and memory of its stages (workbench.linkage.stages)."""
     from workbench.linkage.groups import find_groups
 
     settings = settings or load_settings()
-    return [run_persons(store, settings), run_vehicles(store, settings), find_groups(store, settings)]
+    results = []
+    for step in (run_persons, run_vehicles, find_groups):
+        with recording() as stages:
+            result = step(store, settings)
+        result["stages"] = stages
+        results.append(result)
+    return results
 
 
 # -- decisions ------------------------------------------------------------------------------------------
@@ -334,21 +352,31 @@ def decide_merge(store: Store, mentions, why: str) -> list[int]:
 
 
 # -- explanation and status -----------------------------------------------------------------------------
-def explain(store: Store, a, b, settings: LinkageSettings | None = None) -> pd.DataFrame:
-    """Match weight per comparison for two person mentions, scored by the latest run's model."""
-    from workbench.linkage.model import PersonModel
+def stored_scoring(store: Store, settings: LinkageSettings | None = None) -> PersonResolution:
+    """The store's person mentions scored as the latest run scored them: its stored model (no training), the
+    same records (identical ones collapsed, decisions kept apart) and so the same term frequencies.
 
-    for x in (a, b):
-        if mention_entity(store, x) != "person":
-            raise WorkbenchError(f"{x} is a vehicle mention: explanations are for person mentions")
+    The one scoring behind both the review queue (`review.person_review_pairs`: the pairs' weights) and
+    `explain` (the per-comparison waterfall), so the weight a pair shows is the same in both."""
     latest = store.query("linkage/latest_model")
     if latest.empty:
         raise WorkbenchError("no person linkage run yet: run `workbench link run` first")
     settings = settings or load_settings()
     prepared = person_records(store, settings)
-    model = PersonModel(settings, prepared, model_json=json.loads(latest.model_json.iloc[0]))
-    table = model.explain(str(int(str(a).strip())), str(int(str(b).strip())))
-    return table
+    must, cannot = _decision_pairs(store, "person")
+    return resolve_persons(prepared, settings, must_link=must, cannot_link=cannot,
+                           model_json=json.loads(latest.model_json.iloc[0]))
+
+
+def explain(store: Store, a, b, settings: LinkageSettings | None = None,
+            scoring: PersonResolution | None = None) -> pd.DataFrame:
+    """Match weight per comparison for two person mentions, scored by the latest run's model (`stored_scoring`;
+    pass `scoring` to explain several pairs from one scoring)."""
+    for x in (a, b):
+        if mention_entity(store, x) != "person":
+            raise WorkbenchError(f"{x} is a vehicle mention: explanations are for person mentions")
+    scoring = scoring or stored_scoring(store, settings)
+    return scoring.explain(str(int(str(a).strip())), str(int(str(b).strip())))
 
 
 def status(store: Store) -> pd.DataFrame:
