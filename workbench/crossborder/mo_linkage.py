@@ -1,0 +1,311 @@
+"""Same MO, no shared name: the groups and incidents in other forces most likely to be one offender group's work.
+
+    c = candidates(store, "GR00003")            # or an incident id (123), a list of incident ids, an RP/RV id
+    c.groups                                    # ranked groups: score, agreeing features, nearest linked incidents
+    c.incidents                                 # the top incidents in other forces (linked or not) with their scores
+    c.coefficients                              # the pair model's coefficients (interpretable: per SD of a feature)
+    unlinked_series(store)                      # clusters of incidents no group is tied to that look like one series
+
+The pair model (mo_model.py) scores two incidents on tactics, goods, time of day, weekday, road time, days apart,
+chain, sector, group size, vehicle use and violence (mo_features.py). A candidate group's score for a query is
+the mean over the query's incidents of the mean of its best `top_pairs_per_group` pair scores with the group's
+incidents (outside the query's forces when `other_forces_only`), so one look-alike incident cannot carry a
+group and a group active over two years is not favoured for its size. Settings: `mo_linkage:` in
+workbench/config/crossborder.yaml. docs/crossborder.md ("Same MO, no shared name") gives the method and its
+measured accuracy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.crossborder.mo_features import (Encoded, grid_features, load_encoded, pair_features, pair_matrix,
+                                               subset)
+from workbench.crossborder.mo_model import PairModel, fit_model, linkage_data, mo_settings
+from workbench.crossborder.settings import crossborder_settings
+from workbench.crossborder.signatures import incident_signatures
+from workbench.errors import WorkbenchError
+
+GROUP_COLUMNS = ["rank", "group_id", "label", "score", "query_incidents", "group_incidents", "forces", "agrees",
+                 "nearest", "already_linked"]
+INCIDENT_COLUMNS = ["rank", "incident_id", "score", "occurred_at", "force_code", "store_name", "town", "tactics",
+                    "group_id", "nearest_query_incident", "agrees"]
+CLUSTER_COLUMNS = ["series_id", "incidents", "incident_ids", "forces", "force_codes", "first_seen", "last_seen",
+                   "methods", "goods", "mean_score"]
+
+# how an agreeing feature reads in an explanation
+_PHRASES = {
+    "methods_jaccard": lambda f: f"methods alike (Jaccard {f.methods_jaccard:.2f})",
+    "goods_jaccard": lambda f: f"goods alike (Jaccard {f.goods_jaccard:.2f})",
+    "hour_diff": lambda f: f"time of day within {f.hour_diff:.1f} h",
+    "weekday_diff": lambda f: f"weekday within {f.weekday_diff:.1f} days",
+    "log_road_hours": lambda f: f"{f.distance_km:.0f} km apart ({f.road_hours:.1f} h by road)",
+    "log_days_apart": lambda f: f"{f.days_apart:.0f} days apart",
+    "travel_infeasible": lambda f: "reachable by road in the time between",
+    "same_chain": lambda f: f"same chain ({f.same_chain:.0%} of pairs)",
+    "same_sector": lambda f: f"same sector ({f.same_sector:.0%} of pairs)",
+    "size_diff": lambda f: "similar number of offenders",
+    "vehicle_agree": lambda f: "vehicle use agrees",
+    "violence_agree": lambda f: "violence agrees",
+}
+
+
+@dataclass
+class Candidates:
+    query: pd.DataFrame          # the query incidents' signatures
+    groups: pd.DataFrame         # GROUP_COLUMNS, best first
+    incidents: pd.DataFrame      # INCIDENT_COLUMNS, best first
+    coefficients: pd.DataFrame
+    training: dict
+    query_label: str
+
+
+def agreeing(model: PairModel, features: pd.DataFrame, k: int = 4) -> str:
+    """The features that push these pairs (on average) most towards a link, in words."""
+    if features.empty:
+        return ""
+    contrib = model.contributions(features).mean()
+    mean = features.mean(numeric_only=True)
+    top = [n for n in contrib.sort_values(ascending=False).index if contrib[n] > 0][:k]
+    return "; ".join(_PHRASES[n](mean) for n in top)
+
+
+def group_scores(model: PairModel, q: Encoded, pool: Encoded, pool_groups: np.ndarray, top_k: int,
+                 settings: dict | None = None, other_forces_only: bool = True, exclude_group: int | None = None,
+                 chunk: int = 2_000_000):
+    """Per candidate group code: (score, [(query row, pool row, pair score), ...] best first, pairs scored).
+
+    pool_groups: group code per pool row (-1 rows are ignored). Rows of the pool in one of the query's forces
+    are left out when other_forces_only."""
+    keep = pool_groups >= 0
+    if other_forces_only:
+        keep &= ~np.isin(pool.force, q.force[q.force >= 0])
+    if exclude_group is not None:
+        keep &= pool_groups != exclude_group
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0 or len(q) == 0:
+        return {}
+    codes = pool_groups[rows]
+    out: dict[int, tuple] = {}
+    per_query = {}
+    sub = subset(pool, rows)
+    step = max(1, chunk // max(1, len(rows)))
+    for start in range(0, len(q), step):
+        qi = np.arange(start, min(len(q), start + step))
+        s = model.score(grid_features(subset(q, qi), sub, settings))
+        for r, qrow in enumerate(qi):
+            per_query[qrow] = s[r]
+    for g in np.unique(codes):
+        cols = np.flatnonzero(codes == g)
+        tops, best = [], []
+        for qrow, s in per_query.items():
+            sg = s[cols]
+            kk = min(top_k, len(sg))
+            idx = np.argpartition(-sg, kk - 1)[:kk]
+            tops.append(float(sg[idx].mean()))
+            best += [(int(qrow), int(rows[cols[c]]), float(sg[c])) for c in idx]
+        best.sort(key=lambda t: -t[2])
+        out[int(g)] = (float(np.mean(tops)), best, len(cols))
+    return out
+
+
+def _query_ids(store, target, settings) -> tuple[list[int], str, str | None]:
+    """(incident ids, label, series id or None) of an incident id, a list of them or a series id."""
+    from workbench.crossborder.series import get_series
+
+    if isinstance(target, str) and not target.strip().lstrip("-").isdigit():
+        s = get_series(store, target, settings)
+        if s.incidents.empty:
+            raise WorkbenchError(f"{s.kind} {s.series_id} has no incidents with a current referral")
+        return s.incidents.incident_id.astype(int).tolist(), f"{s.kind} {s.series_id}", s.series_id
+    items = target if isinstance(target, (list, tuple, set, np.ndarray, pd.Series)) else [target]
+    ids = []
+    for item in items:
+        try:
+            ids.append(int(str(item).strip()))
+        except ValueError:
+            shown = str(item)[:40].encode("unicode_escape").decode("ascii")
+            raise WorkbenchError(f"'{shown}' is not an incident id (a whole number) or a series id "
+                                 "(GR00001, RP0000001, RV0000001)") from None
+    if not ids:
+        raise WorkbenchError("no incident ids given")
+    known = set(store.query("crossborder/mo_incidents_known", incident_ids=ids).incident_id.astype(int))
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise WorkbenchError(f"no incident {missing[0]} in this store" + (f" (and {len(missing) - 1} more unknown ids)"
+                                                                          if len(missing) > 1 else ""))
+    ids = sorted(set(ids))
+    return ids, (f"incident {ids[0]}" if len(ids) == 1 else f"{len(ids)} incidents"), None
+
+
+_MODEL_CACHE: dict = {}
+
+
+def trained(store, settings: dict | None = None):
+    """(LinkageData, PairModel) for this store, cached while the store's latest group run is unchanged."""
+    cfg = mo_settings(settings)
+    try:
+        run = store.con.execute("SELECT max(run_id) FROM linkage_runs WHERE entity = 'group'").fetchone()[0]
+    except Exception:  # an old store without linkage runs: no cache key, train afresh
+        run = None
+    key = (str(getattr(store, "path", "")), run, repr(settings or crossborder_settings()))
+    if run is not None and key in _MODEL_CACHE:
+        return _MODEL_CACHE[key]
+    data = linkage_data(store, settings)
+    model = fit_model(data.encoded, data.labels, data.multi, settings, cfg)
+    if run is not None:
+        _MODEL_CACHE.clear()
+        _MODEL_CACHE[key] = (data, model)
+    return data, model
+
+
+def _incident_text(frame: pd.DataFrame, rows) -> str:
+    return ", ".join(f"{int(frame.incident_id.iloc[r])} ({frame.force_code.iloc[r] or '?'}, "
+                     f"{pd.Timestamp(frame.occurred_at.iloc[r]).date() if pd.notna(frame.occurred_at.iloc[r]) else '?'})"
+                     for r in rows)
+
+
+def candidates(store, target=None, top: int = 50, settings: dict | None = None, *, incident_id=None,
+               incident_ids=None, series_id=None) -> Candidates:
+    """The groups and incidents in other forces most likely to be the same offenders as an incident, a set of
+    incidents or a series (group / person / vehicle id), ranked, each with its explanation. The query is
+    `target` (any of those) or exactly one of the keywords."""
+    given = [v for v in (target, incident_id, incident_ids, series_id) if v is not None]
+    if len(given) != 1:
+        raise WorkbenchError("give one query: an incident id, a list of incident ids or a series id")
+    target = given[0]
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or int(top) < 1:
+        raise WorkbenchError(f"top must be a whole number of at least 1, not {top!r}")
+    settings = settings or crossborder_settings()
+    cfg = mo_settings(settings)
+    ids, label, series_id = _query_ids(store, target, settings)
+    data, model = trained(store, settings)
+    q_sig = incident_signatures(store, ids, settings)
+    q = load_encoded(store, ids, data.vocab)
+    # groups
+    exclude = data.groups.index(series_id) if series_id in data.groups else None
+    scored = group_scores(model, q, data.encoded, data.labels, int(cfg["top_pairs_per_group"]), settings,
+                          bool(cfg["other_forces_only"]), exclude)
+    labels = {}
+    if data.groups:
+        g = store.query("crossborder/groups_active")
+        labels = dict(zip(g.group_id, g.label))
+    linked_groups = set(data.ties[data.ties.incident_id.isin(ids)].group_id)
+    rows = []
+    for code, (score, best, n) in scored.items():
+        gid = data.groups[code]
+        shown = best[: int(cfg["explain_pairs"])]
+        pairs = pair_features(q, [b[0] for b in best[: len(ids) * 3]], [b[1] for b in best[: len(ids) * 3]], settings,
+                              other=data.encoded)
+        pool_rows = np.flatnonzero(data.labels == code)
+        rows.append({"group_id": gid, "label": labels.get(gid), "score": round(score, 4), "query_incidents": len(ids),
+                     "group_incidents": int(n),
+                     "forces": int(len(set(data.encoded.frame.force_code.iloc[pool_rows].dropna()))),
+                     "agrees": agreeing(model, pairs),
+                     "nearest": "; ".join(f"{int(data.encoded.incident_id[b[1]])} ({data.encoded.frame.force_code.iloc[b[1]]}"
+                                          f", {b[2]:.2f}) ~ query {int(q.incident_id[b[0]])}" for b in shown),
+                     "already_linked": gid in linked_groups})
+    groups = pd.DataFrame(rows, columns=[c for c in GROUP_COLUMNS if c != "rank"])
+    groups = groups.sort_values(["score", "group_id"], ascending=[False, True]).head(int(top)).reset_index(drop=True)
+    groups.insert(0, "rank", np.arange(1, len(groups) + 1))
+    incidents = _top_incidents(store, model, data, q, q_sig, ids, int(top), settings, cfg)
+    return Candidates(q_sig, groups, incidents, model.coefficients, model.training, label)
+
+
+def _top_incidents(store, model, data, q, q_sig, ids, top, settings, cfg) -> pd.DataFrame:
+    codes = sorted({c for codes in q_sig.tactics for c in codes})
+    forces = sorted(q_sig.force_code.dropna().unique().tolist()) if cfg["other_forces_only"] else []
+    if not codes:
+        return pd.DataFrame(columns=INCIDENT_COLUMNS)
+    pool_ids = store.query("crossborder/mo_candidate_pool", codes=codes, exclude_ids=ids,
+                           exclude_forces=forces or [""], pool_limit=int(cfg["pool_limit"])).incident_id.tolist()
+    if not pool_ids:
+        return pd.DataFrame(columns=INCIDENT_COLUMNS)
+    pool = load_encoded(store, pool_ids, data.vocab)
+    best_score = np.full(len(pool), -1.0)
+    best_q = np.zeros(len(pool), dtype=np.int64)
+    step = max(1, 2_000_000 // len(pool))
+    for start in range(0, len(q), step):
+        qi = np.arange(start, min(len(q), start + step))
+        s = model.score(grid_features(subset(q, qi), pool, settings))
+        arg = s.argmax(axis=0)
+        better = s[arg, np.arange(len(pool))] > best_score
+        best_score = np.where(better, s[arg, np.arange(len(pool))], best_score)
+        best_q = np.where(better, qi[arg], best_q)
+    order = np.lexsort((pool.incident_id, -best_score))[:top]
+    tied = data.ties.groupby("incident_id").group_id.agg(lambda s: ";".join(sorted(s)))
+    out = []
+    for rank, r in enumerate(order, 1):
+        f = pair_features(q, [best_q[r]], [r], settings, other=pool)
+        sig = pool.frame.iloc[r]
+        out.append({"rank": rank, "incident_id": int(sig.incident_id), "score": round(float(best_score[r]), 4),
+                    "occurred_at": sig.occurred_at, "force_code": sig.force_code, "store_name": sig.store_name,
+                    "town": sig.town, "tactics": ";".join(pool.codes(r, data.vocab)),
+                    "group_id": tied.get(int(sig.incident_id)),
+                    "nearest_query_incident": int(q.incident_id[best_q[r]]), "agrees": agreeing(model, f, 3)})
+    return pd.DataFrame(out, columns=INCIDENT_COLUMNS)
+
+
+def unlinked_series(store, settings: dict | None = None) -> pd.DataFrame:
+    """Clusters of incidents no group is tied to that form a likely series of their own: incidents with one
+    methods set, scored pairwise within `window_days`, joined when the pair score reaches `threshold`
+    (single linkage), reported from `min_incidents` up. Ids UNL001... in order of size."""
+    settings = settings or crossborder_settings()
+    cfg = mo_settings(settings)
+    un = cfg["unlinked_series"]
+    data, model = trained(store, settings)
+    linked = set(data.ties.incident_id.astype(int))
+    every = load_encoded(store, None, data.vocab)
+    keep = ~np.isin(every.incident_id, list(linked)) & ~np.isnan(every.days) & (every.methods > 0)
+    enc = subset(every, np.flatnonzero(keep))
+    sig = enc.frame
+    parent = np.arange(len(sig))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    edges_score = {}
+    window = float(un["window_days"])
+    for mask in np.unique(enc.methods):
+        rows = np.flatnonzero(enc.methods == mask)
+        if len(rows) < int(un["min_incidents"]):
+            continue
+        rows = rows[np.argsort(enc.days[rows])][-int(un["max_block"]):]
+        days = enc.days[rows]
+        # pairs within the window: for each row, the later rows up to `window` days on
+        ends = np.searchsorted(days, days + window, side="right")
+        counts = ends - np.arange(len(rows)) - 1
+        if counts.sum() == 0:
+            continue
+        i = np.repeat(np.arange(len(rows)), counts)
+        j = np.concatenate([np.arange(k + 1, e) for k, e in enumerate(ends) if e > k + 1])
+        s = model.score(pair_matrix(enc, rows[i], rows[j], settings))
+        hit = s >= float(un["threshold"])
+        for a, b, v in zip(rows[i][hit], rows[j][hit], s[hit]):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+            edges_score[(int(a), int(b))] = float(v)
+    roots = np.array([find(x) for x in range(len(sig))])
+    sizes = pd.Series(roots).value_counts()
+    big = sizes[sizes >= int(un["min_incidents"])]
+    clusters = []
+    for root in big.index:
+        members = np.flatnonzero(roots == root)
+        sub = sig.iloc[members]
+        scores = [v for (a, b), v in edges_score.items() if roots[a] == root]
+        goods = pd.Series([g for m in members for g in enc.codes(m, data.vocab, "goods")], dtype=object).value_counts()
+        forces = sorted(sub.force_code.dropna().unique())
+        clusters.append({"incidents": len(members), "incident_ids": ";".join(str(int(i)) for i in sub.incident_id),
+                         "forces": len(forces), "force_codes": ";".join(forces), "first_seen": sub.occurred_at.min(),
+                         "last_seen": sub.occurred_at.max(), "methods": ";".join(enc.codes(members[0], data.vocab, "methods")),
+                         "goods": ";".join(goods.index[:3]), "mean_score": round(float(np.mean(scores)), 4)})
+    out = pd.DataFrame(clusters, columns=[c for c in CLUSTER_COLUMNS if c != "series_id"])
+    out = out.sort_values(["incidents", "first_seen"], ascending=[False, True]).reset_index(drop=True)
+    out.insert(0, "series_id", [f"UNL{k:03d}" for k in range(1, len(out) + 1)])
+    return out

@@ -1,0 +1,166 @@
+"""The pair model of MO linkage: a logistic regression trained on the store's own linked incidents.
+
+    data = linkage_data(store)                  # signatures of every group series incident + labels
+    model = fit_model(data.encoded, data.labels)  # PairModel: .score(features), .coefficients
+    model.coefficients                          # feature, coef_per_sd, odds_ratio_per_sd, mean, sd
+
+Training pairs follow the crime-linkage literature: a linked pair is two incidents of one resolved group's
+series, drawn up to `positive_pairs_per_series` per series and weighted so each series counts once (a big group
+must not teach the model its own habits only); an unlinked pair joins incidents of two different groups, each
+side drawn group first then incident so every group weighs the same, and an incident tied to two groups is left
+out of unlinked pairs so co-offending between groups does not leak into the negatives. Linked and unlinked
+weights each total the number of series. Never trained on ground truth (the store has none).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.crossborder.mo_features import (MODEL_FEATURES, Encoded, load_encoded, model_column, model_matrix,
+                                               pair_matrix)
+from workbench.crossborder.settings import crossborder_settings
+from workbench.errors import WorkbenchError
+
+DEFAULTS = {"positive_pairs_per_series": 3000, "negative_pairs_per_series": 3000, "regularisation_c": 1.0,
+            "seed": 42, "top_pairs_per_group": 3, "other_forces_only": True, "pool_limit": 20000,
+            "explain_pairs": 3,
+            "unlinked_series": {"threshold": 0.9, "window_days": 21, "min_incidents": 3, "max_block": 4000}}
+
+
+def mo_settings(settings: dict | None = None) -> dict:
+    """The `mo_linkage:` section of crossborder.yaml over the defaults, checked (one-line errors)."""
+    raw = dict((settings or crossborder_settings()).get("mo_linkage") or {})
+    out = {**DEFAULTS, **{k: v for k, v in raw.items() if k != "unlinked_series"}}
+    out["unlinked_series"] = {**DEFAULTS["unlinked_series"], **(raw.get("unlinked_series") or {})}
+    for key in ("positive_pairs_per_series", "negative_pairs_per_series", "top_pairs_per_group", "pool_limit",
+                "explain_pairs"):
+        if not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 1:
+            raise WorkbenchError(f"crossborder settings: mo_linkage.{key} must be a whole number of at least 1, "
+                                 f"not {out[key]!r}")
+    try:
+        c = float(out["regularisation_c"])
+    except (TypeError, ValueError):
+        c = -1.0
+    if not c > 0:
+        raise WorkbenchError(f"crossborder settings: mo_linkage.regularisation_c must be above 0, "
+                             f"not {out['regularisation_c']!r}")
+    un = out["unlinked_series"]
+    if not 0 < float(un["threshold"]) < 1:
+        raise WorkbenchError(f"crossborder settings: mo_linkage.unlinked_series.threshold must be between 0 and 1, "
+                             f"not {un['threshold']!r}")
+    for key in ("window_days", "min_incidents", "max_block"):
+        if not float(un[key]) >= 1:
+            raise WorkbenchError(f"crossborder settings: mo_linkage.unlinked_series.{key} must be at least 1, "
+                                 f"not {un[key]!r}")
+    return out
+
+
+@dataclass
+class LinkageData:
+    """Signatures of the incidents of every active group's series, encoded, with their groups."""
+    encoded: Encoded
+    labels: np.ndarray           # per row: the code of its group (first, when tied to several), -1 none
+    multi: np.ndarray            # per row: tied to more than one group
+    groups: list[str]            # code -> group id
+    ties: pd.DataFrame           # group_id, incident_id
+    vocab: dict = field(default_factory=dict)
+
+
+def linkage_data(store, settings: dict | None = None, vocab: dict | None = None) -> LinkageData:
+    ties = store.query("crossborder/mo_group_ties")
+    ids = sorted(ties.incident_id.unique().tolist())
+    vocab = {} if vocab is None else vocab
+    enc = load_encoded(store, ids, vocab)
+    groups = sorted(ties.group_id.unique())
+    code = {g: k for k, g in enumerate(groups)}
+    per = ties.groupby("incident_id").group_id.agg(list)
+    lists = [per.get(i, []) for i in enc.incident_id]
+    labels = np.array([code[g[0]] if g else -1 for g in lists], dtype=np.int64)
+    multi = np.array([len(g) > 1 for g in lists], dtype=bool)
+    return LinkageData(enc, labels, multi, groups, ties, vocab)
+
+
+def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.random.Generator):
+    """(i, j, y, weight) arrays of training pairs over rows of one encoded frame (see the module docstring)."""
+    series = [np.flatnonzero(labels == g) for g in np.unique(labels[labels >= 0])]
+    series = [s for s in series if len(s) >= 2]
+    if len(series) < 2:
+        raise WorkbenchError(f"MO linkage needs at least two groups with two or more incidents each to learn from "
+                             f"(this store has {len(series)}): run `workbench link run` first")
+    pi, pj, pw = [], [], []
+    per_pos = int(cfg["positive_pairs_per_series"])
+    for rows in series:
+        n = len(rows)
+        if n * (n - 1) // 2 <= per_pos:
+            a, b = np.triu_indices(n, 1)
+        else:
+            a = rng.integers(0, n, per_pos)
+            b = (a + rng.integers(1, n, per_pos)) % n      # never a with itself
+        pi.append(rows[a]), pj.append(rows[b]), pw.append(np.full(len(a), 1.0 / len(a)))
+    clean = [s[~multi[s]] for s in series]
+    clean = [s for s in clean if len(s)]
+    n_neg = int(cfg["negative_pairs_per_series"]) * len(series)
+    ga = rng.integers(0, len(clean), n_neg)
+    gb = (ga + rng.integers(1, len(clean), n_neg)) % len(clean)
+    ni = np.array([clean[g][rng.integers(0, len(clean[g]))] for g in ga], dtype=np.int64)
+    nj = np.array([clean[g][rng.integers(0, len(clean[g]))] for g in gb], dtype=np.int64)
+    i = np.concatenate(pi + [ni])
+    j = np.concatenate(pj + [nj])
+    y = np.concatenate([np.ones(sum(len(a) for a in pi)), np.zeros(n_neg)])
+    w = np.concatenate(pw + [np.full(n_neg, len(series) / n_neg)])
+    return i, j, y, w
+
+
+@dataclass
+class PairModel:
+    pipeline: object
+    features: list
+    coefficients: pd.DataFrame
+    training: dict
+
+    def score(self, features) -> np.ndarray:
+        """Probability-like score (0-1) that each pair is one offender group's work; `features` is a frame of
+        pair_features, a dict of grid_features arrays (any shape) or a matrix of pair_matrix."""
+        scaler, lr = self.pipeline.named_steps["standardscaler"], self.pipeline.named_steps["logisticregression"]
+        w = lr.coef_[0] / scaler.scale_
+        b = float(lr.intercept_[0]) - float(np.dot(w, scaler.mean_))
+        if isinstance(features, np.ndarray):
+            return 1.0 / (1.0 + np.exp(-(features @ w + b))) if len(features) else np.zeros(0)
+        logit = None
+        for k, name in enumerate(self.features):   # one column at a time: a grid of millions needs no stacking
+            part = w[k] * model_column(features, name)
+            logit = part if logit is None else logit + part
+        return 1.0 / (1.0 + np.exp(-(logit + b)))
+
+    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Per pair and feature: coefficient x standardised value (positive = pushes towards a link)."""
+        scaler, lr = self.pipeline.named_steps["standardscaler"], self.pipeline.named_steps["logisticregression"]
+        z = scaler.transform(model_matrix(features))
+        return pd.DataFrame(z * lr.coef_[0], columns=self.features, index=features.index)
+
+
+def fit_model(enc: Encoded, labels: np.ndarray, multi: np.ndarray | None = None, settings: dict | None = None,
+              cfg: dict | None = None) -> PairModel:
+    """Fit the pair model on the linked / unlinked pairs of `labels` (group code per row of enc, -1 none)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    cfg = cfg or mo_settings(settings)
+    multi = np.zeros(len(labels), dtype=bool) if multi is None else multi
+    rng = np.random.default_rng(int(cfg["seed"]))
+    i, j, y, w = training_pairs(labels, multi, cfg, rng)
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=float(cfg["regularisation_c"]), max_iter=2000))
+    pipeline.fit(pair_matrix(enc, i, j, settings), y, logisticregression__sample_weight=w)
+    scaler, lr = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
+    coef = pd.DataFrame({"feature": MODEL_FEATURES, "coef_per_sd": lr.coef_[0].round(4),
+                         "odds_ratio_per_sd": np.exp(lr.coef_[0]).round(4), "mean": scaler.mean_.round(4),
+                         "sd": scaler.scale_.round(4)})
+    coef = pd.concat([coef, pd.DataFrame([{"feature": "intercept", "coef_per_sd": round(float(lr.intercept_[0]), 4),
+                                           "odds_ratio_per_sd": round(float(np.exp(lr.intercept_[0])), 4)}])],
+                     ignore_index=True)
+    training = {"series": int(len(np.unique(labels[labels >= 0]))), "linked_pairs": int(y.sum()),
+                "unlinked_pairs": int((y == 0).sum())}
+    return PairModel(pipeline, list(MODEL_FEATURES), coef, training)
