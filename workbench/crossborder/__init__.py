@@ -9,6 +9,8 @@
     cb.forces, cb.flows, cb.home, cb.lead          # forces.py
     xb.lead_summary(cb)                            # {"recommended": {...}, "runner_up": {...} | None}
     xb.several_forces(store)                       # every active group touching two or more forces
+    c = xb.candidates(store, "GR00001")            # same MO, no shared name (mo_linkage.py): c.groups, c.incidents
+    xb.unlinked_series(store)                      # clusters of unlinked incidents that look like one series
 
 Everything returns DataFrames (no rendering). Settings: workbench/config/crossborder.yaml. Bad input (an unknown
 id, a series of one incident, no incident with both a time and a place, flows of a series inside one force)
@@ -21,15 +23,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.crossborder.forces import flows, forces_table, home_base, lead_force
+from workbench.crossborder.mo_linkage import Candidates, candidates, unlinked_series
+from workbench.crossborder.mo_model import PairModel, fit_model, mo_settings
 from workbench.crossborder.runs import Runs, find_runs, haversine_km, leg_feasible
 from workbench.crossborder.series import Series, check_id, get_series
 from workbench.crossborder.settings import crossborder_settings
 from workbench.crossborder.signatures import incident_signatures, series_profile, series_summary
 from workbench.errors import WorkbenchError
 
-__all__ = ["CrossBorder", "Runs", "Series", "analyse", "check_id", "crossborder_settings", "find_runs", "flows",
-           "flows_for", "forces_table", "get_series", "haversine_km", "home_base", "incident_signatures",
-           "lead_force", "lead_summary", "leg_feasible", "series_profile", "series_summary", "several_forces"]
+__all__ = ["Candidates", "CrossBorder", "PairModel", "Runs", "Series", "analyse", "candidates", "check_id",
+           "crossborder_settings", "find_runs", "flows", "flows_for", "forces_table", "get_series", "haversine_km", "home_base", "incident_signatures",
+           "lead_force", "lead_summary", "leg_feasible", "fit_model", "mo_settings", "series_profile", "series_summary",
+           "several_forces", "unlinked_series"]
 
 
 @dataclass
