@@ -348,32 +348,58 @@ def route_force_map(cb, title: str | None = None, playback: bool | None = None):
     return fm
 
 
+PLAYBACK_JS = [("iso8601", "https://cdn.jsdelivr.net/npm/iso8601-js-period@0.2.1/iso8601.min.js"),
+               ("leaflet.timedimension",
+                "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.min.js"),
+               ("moment", "https://cdnjs.cloudflare.com/ajax/libs/moment.js/2.18.1/moment.min.js")]
+PLAYBACK_CSS = [("leaflet.timedimension_css",
+                 "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.control.css")]
+
+
+def playback_available() -> bool:
+    """Whether the playback assets (pinned in workbench/maps_assets.lock.json) have been fetched (make assets)."""
+    from workbench import maps
+
+    try:
+        for _, url in PLAYBACK_JS + PLAYBACK_CSS:
+            maps.asset_path(url)
+    except WorkbenchError:
+        return False
+    return True
+
+
 def _add_playback(fm, cb, required: bool) -> bool:
-    """Playback of the stops by time (folium TimestampedGeoJson) when its assets are pinned and fetched."""
+    """Playback of the stops by time (folium TimestampedGeoJson) when its assets are fetched: each stop appears
+    at its time and stays for four hours. Only leaflet-timedimension, iso8601-js-period and moment are loaded
+    (folium also lists jQuery, jQuery UI and a highlight.js stylesheet, which the player does not use)."""
+    import folium
     import folium.plugins
 
     from workbench import maps
 
-    urls = [url for _, url in folium.plugins.TimestampedGeoJson.default_js]
-    try:
-        for url in urls:
-            maps.asset_path(url)
-    except WorkbenchError:
+    if not playback_available():
         if required:
-            raise
-        fm.notes.append("playback by time is not available: its assets are not pinned/fetched (make assets)")
+            for _, url in PLAYBACK_JS + PLAYBACK_CSS:
+                maps.asset_path(url)       # raises the one-line error naming the missing asset
+        fm.notes.append("playback by time is not available: its assets are not fetched (make assets)")
         return False
     route = cb.runs.route.dropna(subset=["latitude", "longitude", "occurred_at"])
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.longitude), float(r.latitude)]},
-                 "properties": {"time": pd.Timestamp(r.occurred_at).isoformat(), "popup": "",
+    if route.empty:
+        return False
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(r.longitude), 6),
+                                                                                  round(float(r.latitude), 6)]},
+                 "properties": {"time": pd.Timestamp(r.occurred_at).strftime("%Y-%m-%dT%H:%M:%S"),
                                 "icon": "circle", "iconstyle": {"color": "#000", "fillColor": "#ffd700",
                                                                 "fillOpacity": 0.9, "radius": 6}}}
                 for r in route.itertuples()]
     layer = folium.plugins.TimestampedGeoJson({"type": "FeatureCollection", "features": features}, period="PT1H",
                                               duration="PT4H", add_last_point=False, auto_play=False,
-                                              date_options="YYYY-MM-DD HH:mm")
-    layer.default_css = [c for c in layer.default_css if "highlight.js" not in c[1]]
+                                              loop=False, date_options="YYYY-MM-DD HH:mm")
+    layer.default_js = list(PLAYBACK_JS)
+    layer.default_css = list(PLAYBACK_CSS)
     layer.add_to(fm.map)
+    fm.map.get_root().header.add_child(folium.Element(str(render.fragment("crossborder_playback_style.html.j2"))))
+    fm.notes.append("playback: the time control (bottom left) steps through the stops hour by hour")
     return True
 
 
