@@ -1,4 +1,4 @@
-"""`workbench crossborder series|runs|flows|forces|lead|groups|tactics|render`: follow a group, person or vehicle
+"""`workbench crossborder series|runs|flows|forces|lead|groups|candidates|tactics|render`: follow a group, person or vehicle
 across force areas (docs/crossborder.md). These verbs only read the store (groups come from `workbench link run`);
 `render` and `tactics --out` write products, audited."""
 from __future__ import annotations
@@ -148,6 +148,35 @@ def groups_cmd(db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> No
 
 
 PurposeOption = typer.Option(None, "--purpose", help="Why this product is made (optional; recorded in the audit log).")
+
+
+@crossborder_app.command("candidates")
+def candidates_cmd(query: str = typer.Argument(..., help="An incident id (123), incident ids separated by commas "
+                                               "(123,456) or a group / person / vehicle id (GR00001)."),
+                   top: int = typer.Option(50, "--top", min=1, help="How many groups and incidents to list."),
+                   db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
+    """Same MO, no shared name: the groups and incidents in other forces most likely to be the same offenders,
+    ranked by the MO-linkage pair model (trained on the store's own groups), each with why."""
+    from workbench.crossborder import candidates
+    from workbench.store import open_store
+
+    text = query.strip()
+    target = [part for part in text.split(",") if part.strip()] if "," in text else text
+    with open_store(db, read_only=True) as store:
+        found = candidates(store, target, top=top)
+    payload = {"query": found.query_label, "query_incidents": _rows(found.query[["incident_id", "occurred_at",
+                                                                                 "force_code", "tactics"]]),
+               "groups": _rows(found.groups), "incidents": _rows(found.incidents),
+               "model": {"coefficients": _rows(found.coefficients), "training": found.training}}
+    if json_out:
+        emit_json(payload)
+        return
+    say(f"MO candidates for {found.query_label} ({len(found.query)} incidents; model trained on "
+        f"{found.training['series']} group series)")
+    print_table("Groups in other forces", payload["groups"], ["rank", "group_id", "label", "score", "agrees",
+                                                              "nearest"])
+    print_table("Incidents in other forces", payload["incidents"], ["rank", "incident_id", "score", "occurred_at",
+                                                                    "force_code", "town", "tactics", "group_id"])
 
 
 @crossborder_app.command("tactics")
