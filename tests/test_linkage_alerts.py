@@ -315,3 +315,35 @@ def test_cli_list_ack_and_errors(store, capsys):
     with open_store(path, read_only=True) as s:
         audit = s.sql("SELECT details FROM audit_log WHERE action = 'alerts-ack'")
     assert len(audit) == 1 and json.loads(audit.details.iloc[0])["alert_id"] == alert_id
+
+
+def test_alerts_follow_a_person_merged_into_another_when_listed_and_acknowledged(store, resolved, capsys):
+    batch = _second_batch(store, pd.DataFrame([_person("Thadeus", "Worthington", KNOWN_DOB)]))
+    alerts.scan_batch(store, batch)
+    raised = _alerts(store)
+    assert list(raised.entity_id) == [resolved.known_person] and list(raised.entity_status) == ["active"]
+    # a later run merged the known person into another, and that one into a third (as run._write_entities
+    # records merges: status 'merged', merged_into the surviving id)
+    survivor, middle = resolved.other_person, "RP9999990"
+    with store.writing():
+        store.con.execute("INSERT INTO resolved_persons SELECT * REPLACE ('RP9999990' AS person_id, 'merged' AS status, "
+                          "$s AS merged_into) FROM resolved_persons WHERE person_id = $k",
+                          {"s": survivor, "k": resolved.known_person})
+        store.con.execute("UPDATE resolved_persons SET status = 'merged', merged_into = $m WHERE person_id = $k",
+                          {"m": middle, "k": resolved.known_person})
+    survivor_name = store.sql("SELECT display_name FROM resolved_persons WHERE person_id = $s",
+                              {"s": survivor}).display_name.iloc[0]
+    listed = _alerts(store)
+    row = listed.iloc[0]
+    assert row.entity_id == survivor and row.raised_entity_id == resolved.known_person
+    assert row.entity_status == "active" and row.entity_label == survivor_name
+    assert alerts.list_alerts(store, "open").entity_id.tolist() == [survivor]
+    acked = alerts.acknowledge(store, int(row.alert_id), "same person, merged")
+    assert acked["entity_id"] == survivor and acked["raised_entity_id"] == resolved.known_person
+    audit = store.sql("SELECT details FROM audit_log WHERE action = 'alerts-ack'")
+    assert json.loads(audit.details.iloc[-1])["entity_id"] == survivor
+    # a loop in the merge records stops at the last id it knows instead of hanging
+    with store.writing():
+        store.con.execute("UPDATE resolved_persons SET status = 'merged', merged_into = $k WHERE person_id = $s",
+                          {"k": resolved.known_person, "s": survivor})
+    assert _alerts(store).entity_id.iloc[0] in {survivor, middle, resolved.known_person}

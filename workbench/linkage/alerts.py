@@ -15,7 +15,8 @@ against the resolved store of the latest linkage run, WITHOUT retraining or re-c
 
 One alert per (new mention, matched entity), stored in `alerts` (migration 0009) with who/what matched, the
 match weight, the reasons, the batch, and status open until an analyst acknowledges it (`acknowledge`,
-audited). A rescan never raises the same alert twice. Names and VRMs are stored as written (raw); whatever
+audited). Listed and acknowledged alerts follow merges: a person (or vehicle) merged into another by a later run
+is shown as the one it lives on as (`follow_entities`; the id it was raised for stays in `raised_entity_id`). A rescan never raises the same alert twice. Names and VRMs are stored as written (raw); whatever
 shows them escapes them.
 """
 from __future__ import annotations
@@ -436,14 +437,62 @@ def list_alerts(store: Store, status: str | None = "open", batch_id: int | None 
     if status is not None and status not in STATUSES:
         raise WorkbenchError(f"unknown alert status {status!r} (open, acknowledged or all)")
     if "alerts" not in _tables(store):
-        return pd.DataFrame(columns=queries_columns())
-    return store.query("linkage/alerts_list", status=status, batch_id=None if batch_id is None else int(batch_id))
+        return pd.DataFrame(columns=queries_columns() + FOLLOWED_COLUMNS)
+    frame = store.query("linkage/alerts_list", status=status, batch_id=None if batch_id is None else int(batch_id))
+    return follow_entities(store, frame)
+
+
+FOLLOWED_COLUMNS = ["raised_entity_id", "entity_status"]
 
 
 def queries_columns() -> list[str]:
     from workbench import queries
 
     return list(queries.load("linkage/alerts_list").columns)
+
+
+def surviving_entities(store: Store, entity: str) -> dict[str, tuple[str, str, str | None]]:
+    """Resolved person (or vehicle) id -> (the id it lives on as, that id's status, its label).
+
+    A person merged into another in a later run lives on as the one it was merged into (followed through any
+    chain of merges); an active or retired id is itself. A chain that loops or ends at an unknown id stops at
+    the last id it knows."""
+    query, id_col, label_col = (("linkage/resolved_persons", "person_id", "display_name") if entity == "person" else
+                                ("linkage/resolved_vehicles", "vehicle_id", "vrm"))
+    rows = store.query(query)
+    status = dict(zip(rows[id_col], rows.status))
+    into = {i: m for i, m in zip(rows[id_col], rows.merged_into) if isinstance(m, str) and m}
+    label = dict(zip(rows[id_col], rows[label_col]))
+    out = {}
+    for start in rows[id_col]:
+        current, seen = start, {start}
+        while status.get(current) == "merged" and into.get(current) in status and into[current] not in seen:
+            current = into[current]
+            seen.add(current)
+        out[start] = (current, status.get(current), label.get(current))
+    return out
+
+
+def follow_entities(store: Store, frame: pd.DataFrame) -> pd.DataFrame:
+    """Alerts with entity_id (and entity_label) of the person or vehicle each now lives on as: `raised_entity_id`
+    keeps the id the alert was raised for, `entity_status` the status of the id shown (active, retired)."""
+    frame = frame.copy()
+    frame["raised_entity_id"] = frame["entity_id"]
+    frame["entity_status"] = None
+    for entity in ("person", "vehicle"):
+        mine = (frame["entity"] == entity).to_numpy()
+        if not mine.any():
+            continue
+        survivors = surviving_entities(store, entity)
+        ids = frame.loc[mine, "entity_id"].tolist()
+        found = [survivors.get(i) for i in ids]
+        frame.loc[mine, "entity_id"] = [f[0] if f else i for f, i in zip(found, ids)]
+        frame.loc[mine, "entity_status"] = [f[1] if f else None for f in found]
+        moved = [bool(f) and f[0] != i for f, i in zip(found, ids)]
+        labels = frame.loc[mine, "entity_label"].tolist()
+        frame.loc[mine, "entity_label"] = [f[2] if m and f[2] is not None else lab
+                                           for f, m, lab in zip(found, moved, labels)]
+    return frame
 
 
 def acknowledge(store: Store, alert_id, why: str) -> dict:
@@ -464,6 +513,7 @@ def acknowledge(store: Store, alert_id, why: str) -> dict:
         raise WorkbenchError(f"no alert with id {value}")
     if found.status.iloc[0] != "open":
         raise WorkbenchError(f"alert {value} is already acknowledged")
+    found = follow_entities(store, found.assign(entity_label=None))
     with store.writing():
         store.con.execute("BEGIN TRANSACTION")
         try:
@@ -471,14 +521,16 @@ def acknowledge(store: Store, alert_id, why: str) -> dict:
             store.con.execute("UPDATE alerts SET status = 'acknowledged', acknowledged_at = $t, acknowledged_by = $u, "
                               "ack_why = $w WHERE alert_id = $i AND status = 'open'",
                               {"t": now, "u": user, "w": why, "i": value})
-            store.audit("alerts-ack", f"alert {value}", {"alert_id": value, "why": why,
-                                                         "entity_id": str(found.entity_id.iloc[0]),
+            entity_id, raised_for = str(found.entity_id.iloc[0]), str(found.raised_entity_id.iloc[0])
+            store.audit("alerts-ack", f"alert {value}", {"alert_id": value, "why": why, "entity_id": entity_id,
+                                                         "raised_entity_id": raised_for,
                                                          "mention_id": int(found.mention_id.iloc[0])})
             store.con.execute("COMMIT")
         except BaseException:
             store.con.execute("ROLLBACK")
             raise
-    return {"alert_id": value, "status": "acknowledged", "acknowledged_by": user, "why": why}
+    return {"alert_id": value, "status": "acknowledged", "acknowledged_by": user, "why": why,
+            "entity_id": entity_id, "raised_entity_id": raised_for}
 
 
 __all__ = ["NO_RUN_NOTE", "acknowledge", "after_ingest", "alert_settings", "list_alerts", "match_persons",
