@@ -274,8 +274,10 @@ class TruthWriter:
     SCHEMAS = {
         "incidents": pa.schema([("world_incident_id", pa.int64()), ("store_id", pa.string()),
                                 ("occurred_at", pa.timestamp("us")), ("kind", pa.string()),
-                                ("group_id", pa.string()), ("run_id", pa.string()), ("force_code", pa.string()),
-                                ("violence", pa.bool_()), ("tactics", pa.string()), ("value_gbp", pa.float64()),
+                                ("group_id", pa.string()), ("run_id", pa.string()), ("run_order", pa.int64()),
+                                ("run_stop", pa.string()), ("cctv_only", pa.bool_()), ("force_code", pa.string()),
+                                ("violence", pa.bool_()), ("offenders_count", pa.int64()), ("tactics", pa.string()),
+                                ("value_gbp", pa.float64()),
                                 ("crime_number", pa.string()), ("offender_ids", pa.string()),
                                 ("vehicle_id", pa.string()), ("retailer_reported", pa.bool_()),
                                 ("force_source", pa.string())]),

@@ -47,7 +47,8 @@ def generator_fingerprint(spec: world.WorldSpec) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")) + [world.CENTROIDS_FILE]:
         digest.update(path.read_bytes())
-    digest.update(json.dumps({**asdict(spec), "start": spec.start.isoformat()}, sort_keys=True).encode())
+    digest.update(json.dumps({**asdict(spec), "start": spec.start.isoformat(), "world_version": world.WORLD_VERSION},
+                             sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -142,8 +143,11 @@ class _WorldGenerator:
         self._remember_people(known, self.people)
         self.vehicles = {v.vehicle_id: v for v in vehicles.itertuples(index=False)}
         self.innocent_vehicles = sorted(v for v in self.vehicles if v.startswith("VINNOCENT"))
-        organised = pd.concat([world.group_incidents(spec, groups, members, vehicles, self.stores, self.towns, is_open),
-                               world.prolific_incidents(spec, prolific, is_open)], ignore_index=True)
+        group_frame = world.group_incidents(spec, groups, members, vehicles, self.stores, self.towns, is_open)
+        most = world.most_affected_forces(group_frame, self.stores) if len(group_frame) else {}
+        groups["most_affected_force"] = groups.group_id.map(most)
+        groups["home_force_is_most_affected"] = groups.home_force_code == groups.most_affected_force
+        organised = pd.concat([group_frame, world.prolific_incidents(spec, prolific, is_open)], ignore_index=True)
         organised["month"] = organised["occurred_at"].map(lambda t: (t.year - spec.start.year) * 12
                                                           + t.month - spec.start.month)
         n_background = max(0, spec.target_incidents - len(organised))
@@ -187,6 +191,7 @@ class _WorldGenerator:
     # ------------------------------------------------------------------ one month
     def _emit_month(self, month: int, frame: pd.DataFrame) -> None:
         rng = world.streams(self.spec.seed, f"month-detail-{month}")
+        self._month = month
         frame = frame.sort_values(["occurred_at", "store_idx"], kind="stable").reset_index(drop=True)
         n = len(frame)
         frame["world_incident_id"] = np.arange(self.next_incident, self.next_incident + n)
@@ -198,9 +203,13 @@ class _WorldGenerator:
         organised = np.isin(kind, ["group", "prolific"])
         frame = self._fill_background_detail(frame, stores, rng, organised)
         frame["value_gbp"] = np.round(stores.mean_loss.values * frame.value_factor.values, 2)
-        frame["detained"] = rng.random(n) < np.where(kind == "group", 0.02, 0.06)
+        cctv_only = frame.cctv_only.values.astype(bool)
+        frame["detained"] = (rng.random(n) < np.where(kind == "group", 0.02, 0.06)) & ~cctv_only
         frame["offenders_count"] = [max(1, len(o)) + int(extra) for o, extra in
                                     zip(frame.offenders, rng.random(n) < np.where(organised, 0.1, 0.25))]
+        crew = np.array([bool(set(t) & set(world.CREW_METHODS)) for t in frame.tactics]) & ~organised
+        frame.loc[crew, "offenders_count"] = np.maximum(frame.offenders_count[crew],
+                                                        2 + self._tactic_rng.integers(0, 3, size=int(crew.sum())))
         reported = rng.random(n) < np.array([CRIME_REPORTED_PROB[k] for k in kind])
         violence = frame.violence.values.astype(bool)
         force_refers = rng.random(n) < np.where(
@@ -216,7 +225,9 @@ class _WorldGenerator:
         self.truth.append("incidents", pd.DataFrame({
             "world_incident_id": frame.world_incident_id, "store_id": frame.store_id,
             "occurred_at": frame.occurred_at, "kind": frame.kind, "group_id": frame.group_id,
-            "run_id": frame.run_id, "force_code": frame.force_code, "violence": frame.violence.astype(bool),
+            "run_id": frame.run_id, "run_order": frame.run_order, "run_stop": frame.run_stop,
+            "cctv_only": frame.cctv_only.astype(bool), "force_code": frame.force_code,
+            "violence": frame.violence.astype(bool), "offenders_count": frame.offenders_count.astype(int),
             "tactics": [";".join(t) for t in frame.tactics], "value_gbp": frame.value_gbp,
             "crime_number": frame.crime_number, "offender_ids": [";".join(o) for o in frame.offenders],
             "vehicle_id": frame.vehicle_id, "retailer_reported": frame.retailer_reported,
@@ -233,11 +244,17 @@ class _WorldGenerator:
 
     def _fill_background_detail(self, frame, stores, rng, organised) -> pd.DataFrame:
         n = len(frame)
-        for column, default in (("group_id", None), ("run_id", None), ("vehicle_id", None)):
+        for column, default in (("group_id", None), ("run_id", None), ("vehicle_id", None), ("run_stop", None)):
             if column not in frame:
                 frame[column] = default
             values = frame[column].astype(object)
             frame[column] = values.where(values.notna(), None)
+        frame["run_order"] = pd.array(frame["run_order"] if "run_order" in frame else [None] * n, dtype="Int64")
+        frame["cctv_only"] = frame["cctv_only"].fillna(False).astype(bool) if "cctv_only" in frame else False
+        # background methods (world.BACKGROUND_METHODS), from their own stream
+        self._tactic_rng = world.streams(self.spec.seed, f"background-tactics-{self._month}")
+        codes, shares = list(world.BACKGROUND_METHODS), np.array(list(world.BACKGROUND_METHODS.values()))
+        methods = np.array(codes, dtype=object)[self._tactic_rng.choice(len(codes), size=n, p=shares / shares.sum())]
         offenders, tactics = [], []
         new_people = []
         for i in range(n):
@@ -246,8 +263,7 @@ class _WorldGenerator:
                 tactics.append(list(frame.at[i, "tactics"]))
                 continue
             goods = stores.goods.iat[i]
-            method = "CONCEAL" if rng.random() < 0.7 else ("TAGREM", "SCO", "DIST")[int(rng.integers(3))]
-            tactics.append([method, goods[int(rng.integers(len(goods)))]])
+            tactics.append([methods[i], goods[int(rng.integers(len(goods)))]])
             if rng.random() < ONE_OFF_IDENTIFIED_PROB:
                 new_people.append(i)
                 offenders.append([f"P{self.next_person + len(new_people) - 1:07d}"])
@@ -313,7 +329,7 @@ class _WorldGenerator:
                        self.spec.end + timedelta(days=30))
         name_style = ex.NAME_STYLE.get(fmt.name, "first_last")
         offenders = []
-        for position, person_id in enumerate(r.offenders):
+        for position, person_id in enumerate([] if r.cctv_only else r.offenders):
             person = self.people.get(person_id) or self.month_people[person_id]
             name, name_flags = ex.written_name(person.forename, person.surname, name_style, self.noise_rng, rates)
             dob, dob_flags = ex.written_dob(person.dob, fmt.date_format, self.noise_rng, rates)
@@ -324,7 +340,7 @@ class _WorldGenerator:
                               "role": "suspect" if rng.random() < 0.2 else "offender",
                               "noise": name_flags + dob_flags})
         vehicle = None
-        if isinstance(r.vehicle_id, str) and (r.kind != "group" or rng.random() < 0.6):
+        if isinstance(r.vehicle_id, str) and not r.cctv_only and (r.kind != "group" or rng.random() < 0.6):
             v = self.vehicles[r.vehicle_id]
             vrm, vrm_flags = ex.written_vrm(v.vrm, self.noise_rng, rates)
             vehicle = {"vehicle_id": r.vehicle_id, "vrm": vrm, "true_vrm": v.vrm, "make": v.make,
@@ -345,7 +361,7 @@ class _WorldGenerator:
             "value_gbp": float(r.value_gbp), "offenders_count": int(r.offenders_count),
             "violence": bool(r.violence), "detained": bool(r.detained), "tactic_codes": list(r.tactics),
             "tactics_text": [ex.TACTIC_TEXT[c][int(rng.integers(len(ex.TACTIC_TEXT[c])))] for c in r.tactics],
-            "offenders": offenders, "vehicle": vehicle, "cctv": bool(rng.random() < 0.85),
+            "offenders": offenders, "vehicle": vehicle, "cctv": bool(rng.random() < 0.85) or bool(r.cctv_only),
             "dems_ref": f"DEMS-{int(rng.integers(16 ** 8)):08X}" if rng.random() < 0.5 else "",
             "still_ref": f"IMG-{int(rng.integers(10 ** 6)):06d}" if rng.random() < 0.3 else "",
             "grading": (f"{'ABCDE'[int(source_eval) - 1]}{int(rng.integers(1, 6))} {int(rng.integers(1, 6))}"
@@ -482,7 +498,8 @@ class _WorldGenerator:
                             "rows": writer.rows_written, "format": fmt.file_type, "shape": fmt.shape})
         files = sorted(p for p in self.extracts_dir.iterdir())
         return {
-            "generator": "workbench.sample", "seed": self.spec.seed, "scale": self.spec.scale,
+            "generator": "workbench.sample", "world_version": world.WORLD_VERSION, "seed": self.spec.seed,
+            "scale": self.spec.scale,
             "period": {"start": self.spec.start.isoformat(), "end": self.spec.end.isoformat()},
             "incidents": self.next_incident - 1, "stores": len(self.stores),
             "retailers": len(vocab.CHAINS), "forces_with_stores": int(self.stores.force_code.nunique()),

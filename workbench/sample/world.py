@@ -39,6 +39,24 @@ DRIFT_SD = 0.18               # monthly innovation of a store's log pull (statio
 SHIFTING_TOWNS = 6            # towns that heat up (x3) and as many that cool down (x0.35) over RAMP_MONTHS
 RAMP_MONTHS = 8
 
+# World version 2 (docs/sample-world.md, "World versions"): realism for cross-border work (issue 12 item 8). A seed
+# gives the same files within a version; version 2 files differ from version 1's for every seed.
+WORLD_VERSION = 2
+CCTV_ONLY_SHARE = 0.3         # group incidents referred with no offender name or plate: only CCTV of the crew
+# How background (and near-repeat) thieves work: mostly concealment, but every tactic organised groups use also
+# appears among ordinary shoplifting (self-checkout abuse and tag removal most; gang rushes and push-outs rarely).
+BACKGROUND_METHODS = {"CONCEAL": 0.60, "SCO": 0.10, "TAGREM": 0.06, "DIST": 0.05, "FOIL": 0.05, "SWEEP": 0.05,
+                      "REFUND": 0.03, "RUSH": 0.03, "PUSHOUT": 0.03}
+CREW_METHODS = ("RUSH",)      # a background gang rush has 2-4 offenders
+# Pairs of groups with overlapping signatures: the second copies the first's methods and goods (so sectors and
+# chains), and both live in the town their corridors share, so they work the same area.
+OVERLAP_PAIRS = (("M1", "M18-M180", "Sheffield"), ("M4", "M5", "Bristol"))
+AWAY_GROUPS = 3               # groups living at one end of their corridor but offending mostly in other forces
+AWAY_HOME_STOP_OUT = 0.5      # chance an away group's run starts at a store near home on the way out
+AWAY_HOME_STOP_BACK = 0.35    # ... and ends at one near home on the way back
+DRIVE_KMH = (60.0, 85.0)      # an away group's average road speed between towns
+LAST_HOUR = 21.5              # a run stops when its next town would be reached after 21:30 (and it has 4+ stores)
+
 
 @dataclass
 class WorldSpec:
@@ -267,6 +285,7 @@ def build_groups(spec: WorldSpec, town_table: pd.DataFrame, person_start: int):
             "members": n_members, "forces_on_corridor": ";".join(dict.fromkeys(town_route_forces(town_table, towns_on_route))),
         })
     vehicles = pd.DataFrame(vehicles)
+    groups = _place_homes(spec, pd.DataFrame(groups), town_table)
     # Two groups drive cars on cloned plates: the VRM also belongs to an innocent car.
     innocent = []
     for i, idx in enumerate(vehicles.groupby("group_id").head(1).index[:2]):
@@ -275,7 +294,67 @@ def build_groups(spec: WorldSpec, town_table: pd.DataFrame, person_start: int):
                          "colour": vocab.COLOURS[rng.integers(len(vocab.COLOURS))], "cloned_from": None})
         vehicles.loc[idx, "cloned_from"] = f"VINNOCENT{i}"
     vehicles = pd.concat([vehicles, pd.DataFrame(innocent)], ignore_index=True)
-    return pd.DataFrame(groups), pd.concat(members, ignore_index=True), vehicles, next_person
+    return groups, pd.concat(members, ignore_index=True), vehicles, next_person
+
+
+def _place_homes(spec: WorldSpec, groups: pd.DataFrame, town_table: pd.DataFrame) -> pd.DataFrame:
+    """Overlapping pairs (OVERLAP_PAIRS) share tactics, goods and home town; AWAY_GROUPS other groups live at a
+    corridor end and work a stretch outside their home force. Adds home_lat/home_lon/home_force_code (the home
+    town's centre and force), away_from_home and overlaps_with."""
+    rng = streams(spec.seed, "group-homes")
+    groups = groups.copy()
+    groups["away_from_home"], groups["overlaps_with"] = False, None
+    by_corridor = {c: i for i, c in zip(groups.index, groups.corridor)}
+    paired = set()
+    for first, second, town in OVERLAP_PAIRS:
+        if first not in by_corridor or second not in by_corridor:
+            continue
+        a, b = by_corridor[first], by_corridor[second]
+        for i in (a, b):
+            groups.at[i, "home_index"] = vocab.CORRIDORS[groups.at[i, "corridor"]].index(town)
+            groups.at[i, "home_town"] = town
+        for column in ("methods", "targets", "sectors"):
+            groups.at[b, column] = groups.at[a, column]
+        groups.at[a, "overlaps_with"], groups.at[b, "overlaps_with"] = groups.at[b, "group_id"], groups.at[a, "group_id"]
+        paired.update((a, b))
+    away = [i for i in groups.index if i not in paired][:AWAY_GROUPS]
+    for i in away:
+        corridor = vocab.CORRIDORS[groups.at[i, "corridor"]]
+        ends = [0, len(corridor) - 1] if rng.random() < 0.5 else [len(corridor) - 1, 0]
+        # the end from which the working stretch covers the most forces (three wherever the corridor allows)
+        home_index = max(ends, key=lambda e: min(3, len({town_table.loc[t, "force_code"]
+                                                         for t in _away_stretch(corridor, e, town_table)})))
+        groups.at[i, "home_index"], groups.at[i, "home_town"] = home_index, corridor[home_index]
+        groups.at[i, "away_from_home"] = True
+    groups["home_lat"] = [float(town_table.loc[t, "latitude"]) for t in groups.home_town]
+    groups["home_lon"] = [float(town_table.loc[t, "longitude"]) for t in groups.home_town]
+    groups["home_force_code"] = [town_table.loc[t, "force_code"] for t in groups.home_town]
+    return groups
+
+
+def _away_stretch(corridor, home_index, town_table) -> list[str]:
+    """An away group's working towns, nearest home first: from the first town outside the home force, away from
+    home, until three forces and four towns are covered, keeping at most two towns per force (the first
+    and last of each force's run of towns) and never the home force."""
+    forces_of = [town_table.loc[t, "force_code"] for t in corridor]
+    home_force = forces_of[home_index]
+    order = list(range(len(corridor))) if home_index == 0 else list(range(len(corridor) - 1, -1, -1))
+    towns_seq = []
+    for i in order:
+        if forces_of[i] == home_force:
+            if towns_seq:
+                break
+            continue
+        towns_seq.append(i)
+        if len({forces_of[j] for j in towns_seq}) >= 3 and len(towns_seq) >= 4:
+            break
+    kept = []
+    for k, i in enumerate(towns_seq):
+        block_start = k == 0 or forces_of[towns_seq[k - 1]] != forces_of[i]
+        block_end = k == len(towns_seq) - 1 or forces_of[towns_seq[k + 1]] != forces_of[i]
+        if block_start or block_end:
+            kept.append(corridor[i])
+    return kept
 
 
 def _stores_near(stores_km: np.ndarray, point_km: np.ndarray, mask: np.ndarray, radius_km: float, rng, k: int):
@@ -288,14 +367,20 @@ def _stores_near(stores_km: np.ndarray, point_km: np.ndarray, mask: np.ndarray, 
 
 def group_incidents(spec: WorldSpec, groups: pd.DataFrame, members: pd.DataFrame, vehicles: pd.DataFrame,
                     stores: pd.DataFrame, town_table: pd.DataFrame, is_open: np.ndarray | None = None) -> pd.DataFrame:
-    """Day-long runs along each group's corridor, crossing force borders (at stores open that month)."""
+    """Day-long runs along each group's corridor, crossing force borders (at stores open that month). A group at
+    home on its corridor sets out from home; an away group drives to its working stretch (and now and then hits a
+    store near home on the way out or back). A share of incidents (CCTV_ONLY_SHARE) is seen only on CCTV."""
     rng = streams(spec.seed, "group-runs")
+    away_rng = streams(spec.seed, "group-away-runs")
     stores_km = to_km(stores.latitude.values, stores.longitude.values)
     start = datetime.combine(spec.start, datetime.min.time())
     total_days = (spec.end - start).days
     rows = []
     for g in groups.itertuples():
         corridor = vocab.CORRIDORS[g.corridor]
+        away = bool(getattr(g, "away_from_home", False))
+        work_towns = _away_stretch(corridor, g.home_index, town_table) if away else None
+        home_km = to_km([town_table.loc[g.home_town, "latitude"]], [town_table.loc[g.home_town, "longitude"]])[0]
         sector_mask = stores.sector.isin(g.sectors.split(";")).values
         group_members = members.loc[members.group_id == g.group_id, "person_id"].tolist()
         group_vehicles = vehicles.loc[vehicles.group_id == g.group_id, "vehicle_id"].tolist()
@@ -312,20 +397,50 @@ def group_incidents(spec: WorldSpec, groups: pd.DataFrame, members: pd.DataFrame
             p_violence = (0.03 + 0.35 * progress) if g.escalates else 0.03
             vehicle = group_vehicles[rng.integers(len(group_vehicles))]
             trading = sector_mask if is_open is None else sector_mask & is_open[_month_index(spec, run_date)]
-            for town in stretch:
+            stops = [(town, "work") for town in stretch]
+            if away:
+                stops = [(town, "work") for town in (work_towns if direction > 0 else work_towns[::-1])]
+                t = run_date + timedelta(hours=float(away_rng.uniform(7.5, 9.0)))
+                if away_rng.random() < AWAY_HOME_STOP_OUT:
+                    stops.insert(0, (g.home_town, "home_out"))
+                if away_rng.random() < AWAY_HOME_STOP_BACK:
+                    stops.append((g.home_town, "home_back"))
+            run_id, order, last_km = f"{g.group_id}-R{run:03d}", 0, home_km
+            for town, stop in stops:
+                if order >= 4 and t - run_date >= timedelta(hours=LAST_HOUR):
+                    break                      # shops shut: the run ends
                 point = to_km([town_table.loc[town, "latitude"]], [town_table.loc[town, "longitude"]])[0]
-                for s in _stores_near(stores_km, point, trading, 8.0, rng, int(rng.integers(1, 3))):
+                if away:   # drive time by road from the last place (home at the start of the day), then park
+                    km = float(np.hypot(*(point - last_km))) * 1.3
+                    t += timedelta(hours=km / float(away_rng.uniform(*DRIVE_KMH)),
+                                   minutes=float(away_rng.uniform(5, 20)))
+                picks = 1 if stop != "work" else int(rng.integers(1, 3))
+                for s in _stores_near(stores_km, point, trading, 8.0, rng, picks):
                     crew = list(rng.choice(group_members, size=min(len(group_members), int(rng.integers(2, 5))),
                                            replace=False))
+                    order += 1
                     rows.append({"store_idx": int(s), "occurred_at": t, "kind": "group", "group_id": g.group_id,
-                                 "run_id": f"{g.group_id}-R{run:03d}", "offenders": crew, "vehicle_id": vehicle,
-                                 "violence": bool(rng.random() < p_violence),
+                                 "run_id": run_id, "run_order": order, "run_stop": stop, "offenders": crew,
+                                 "vehicle_id": vehicle, "violence": bool(rng.random() < p_violence),
                                  "tactics": g.methods.split(";") + g.targets.split(";"),
                                  "value_factor": float(rng.uniform(2.5, 6))})
                     t += timedelta(minutes=float(rng.uniform(25, 70)))
-                t += timedelta(minutes=float(rng.uniform(20, 60)))
+                    last_km = stores_km[s]
+                if not away:
+                    t += timedelta(minutes=float(rng.uniform(20, 60)))
             day += float(rng.exponential(g.run_every_days)) + 1
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["cctv_only"] = streams(spec.seed, "cctv-only").random(len(frame)) < CCTV_ONLY_SHARE
+    return frame
+
+
+def most_affected_forces(incidents: pd.DataFrame, stores: pd.DataFrame) -> dict[str, str]:
+    """Each group's force with the most incidents (ties: the lower force code)."""
+    forces = stores.force_code.values[incidents.store_idx.values]
+    counts = pd.DataFrame({"group_id": incidents.group_id.values, "force_code": forces}).value_counts()
+    counts = counts.rename("n").reset_index().sort_values(["group_id", "n", "force_code"], ascending=[True, False, True])
+    return dict(counts.drop_duplicates("group_id")[["group_id", "force_code"]].itertuples(index=False))
 
 
 def _month_index(spec: WorldSpec, when) -> int:
