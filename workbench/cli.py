@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "workbench.commands.alerts_cmds",
     "workbench.commands.groups_cmds",
     "workbench.commands.crossborder_cmds",
+    "workbench.commands.package_cmds",
 )
 
 app = typer.Typer(
