@@ -16,13 +16,13 @@ iframe (srcdoc).
 """
 from __future__ import annotations
 
-import html
 import json
 
 import ipywidgets as w
 import pandas as pd
 
 from workbench import crossborder as xb
+from workbench.crossborder import views
 from workbench.errors import WorkbenchError
 from workbench.render import fragment
 
@@ -201,15 +201,32 @@ class CrossBorderExplorer:
         self._show_views()
         self.refreshes += 1
         skipped = len(cb.runs.skipped)
-        self.status.value = html.escape(f"{cb.series.series_id}: {len(cb.series.incidents)} incidents"
-                                        + (f", {skipped} without a time or place left out of runs" if skipped else ""))
+        self.status.value = str(fragment(TEMPLATE, part="status", text=(
+            f"{cb.series.series_id}: {len(cb.series.incidents)} incidents"
+            + (f", {skipped} without a time or place left out of runs" if skipped else ""))))
 
     def _show_views(self) -> None:
         """Timeline, route map, flows and day x hour from workbench.crossborder.views."""
-        self.figures = {}
-        for out in (self.timeline_out, self.flows_out, self.sankey_out, self.heat_out):
-            out.outputs = ()
-        self.route_html.value = ""
+        cb = self.cb
+        names = views.force_labels(cb)
+        self.figures = {"timeline": views.timeline_figure(cb), "flow_matrix": views.flow_matrix_figure(cb.flows, names),
+                        "flow_sankey": views.flow_sankey_figure(cb.flows, names),
+                        "day_hour": views.day_hour_figure(cb.series.incidents)}
+        for key, out in (("timeline", self.timeline_out), ("flow_matrix", self.flows_out),
+                         ("flow_sankey", self.sankey_out), ("day_hour", self.heat_out)):
+            out.outputs = (figure_bundle(self.figures[key]),)
+        page = views.route_map_html(cb)       # the marked offline page, its assets inlined
+        self.route_html.value = str(fragment(TEMPLATE, part="map", page=page, height=self.map_height))
+
+    def state(self) -> dict:
+        """What is on screen, as plain data (for tests and for a notebook's record)."""
+        cb = self.cb
+        return {"group": cb.series.series_id if cb is not None else None,
+                "incidents": len(cb.series.incidents) if cb is not None else 0,
+                "forces": int(cb.forces.force_code.notna().sum()) if cb is not None else 0,
+                "runs": len(cb.runs.runs) if cb is not None else 0, "figures": sorted(self.figures),
+                "incident": self.picked_incident, "candidates": int(len(self.candidates)),
+                "refreshes": self.refreshes}
 
 
 def _rounded(row: dict | None) -> dict | None:
