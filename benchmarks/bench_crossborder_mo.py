@@ -207,6 +207,68 @@ def _time_candidates(db: str, series_id: str | None = None) -> dict:
             "groups_ranked": int(len(first.groups)), "incidents_listed": int(len(first.incidents))}
 
 
+FULL_N = 10_000_000
+QUICK_N = 200_000
+
+
+def grow_store(src_db: str, dst_db: str, n_target: int, batch: int = 10) -> dict:
+    """A copy of src_db grown to about n_target incidents: its incidents copied again and again with new ids,
+    shifted by whole weeks within two years (weekday and hour kept) and a minute per copy, with their tactics,
+    person and vehicle mentions and referral links copied too but no person or vehicle links, so every copy is an
+    unlinked incident and the groups' series stay as they are (the sample world's 12 groups do not grow with
+    scale either). Why copied, not generated: the generator takes about 20 minutes at 10M (bench_hotspots)."""
+    import shutil
+
+    import duckdb
+
+    shutil.copyfile(src_db, dst_db)
+    con = duckdb.connect(dst_db)
+    try:
+        n0, max_id = con.execute("SELECT count(*), max(incident_id) FROM incidents").fetchone()
+        max_pm = con.execute("SELECT coalesce(max(mention_id), 0) FROM person_mentions").fetchone()[0]
+        max_vm = con.execute("SELECT coalesce(max(mention_id), 0) FROM vehicle_mentions").fetchone()[0]
+        step = int(max_id) + 1
+        copies = max(0, -(-int(n_target) // int(n0)) - 1)
+        started = time.perf_counter()
+        cols = [r[0] for r in con.execute("DESCRIBE incidents").fetchall()]
+        shifted = {"incident_id": "i.incident_id + k.k * $step",
+                   "occurred_at": "i.occurred_at + to_days(CAST(7 * (k.k % 104) AS INTEGER)) + to_minutes(k.k)",
+                   "narrative": "NULL", "location_text": "NULL"}
+        select = ", ".join(shifted.get(c, f"i.{c}") for c in cols)
+        pm_cols = [r[0] for r in con.execute("DESCRIBE person_mentions").fetchall()]
+        # mention ids come from a sequence far up the BIGINT range: copies count on from the current maximum
+        pm = ", ".join({"mention_id": "$mbase + row_number() OVER ()", "incident_id": "m.incident_id + k.k * $step"}
+                       .get(c, f"m.{c}") for c in pm_cols)
+        vm_cols = [r[0] for r in con.execute("DESCRIBE vehicle_mentions").fetchall()]
+        vm = ", ".join({"mention_id": "$vbase + row_number() OVER ()", "incident_id": "v.incident_id + k.k * $step"}
+                       .get(c, f"v.{c}") for c in vm_cols)
+        for first in range(1, copies + 1, batch):
+            last = min(copies, first + batch - 1)
+            p = {"step": step, "a": first, "b": last}
+            con.execute("BEGIN")
+            con.execute(f"INSERT INTO incidents SELECT {select} FROM incidents i, range($a, $b + 1) k(k) "
+                        "WHERE i.incident_id < $step", p)
+            con.execute("INSERT INTO incident_tactics SELECT t.incident_id + k.k * $step, t.tactic_code, NULL, "
+                        "t.referral_id FROM incident_tactics t, range($a, $b + 1) k(k) WHERE t.incident_id < $step", p)
+            con.execute(f"INSERT INTO person_mentions SELECT {pm} FROM person_mentions m, range($a, $b + 1) k(k) "
+                        "WHERE m.incident_id < $step AND m.mention_id <= $mmax",
+                        {**p, "mmax": int(max_pm), "mbase": int(con.execute(
+                            "SELECT max(mention_id) FROM person_mentions").fetchone()[0])})
+            con.execute(f"INSERT INTO vehicle_mentions SELECT {vm} FROM vehicle_mentions v, range($a, $b + 1) k(k) "
+                        "WHERE v.incident_id < $step AND v.mention_id <= $vmax",
+                        {**p, "vmax": int(max_vm), "vbase": int(con.execute(
+                            "SELECT max(mention_id) FROM vehicle_mentions").fetchone()[0])})
+            con.execute("INSERT INTO referral_incidents SELECT r.referral_id, r.incident_id + k.k * $step, "
+                        "r.source_incident_ref FROM referral_incidents r, range($a, $b + 1) k(k) "
+                        "WHERE r.incident_id < $step", p)
+            con.execute("COMMIT")
+        n = con.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    finally:
+        con.close()
+    return {"incidents": int(n), "copies": copies, "grow_s": round(time.perf_counter() - started, 1),
+            "db_mb": round(Path(dst_db).stat().st_size / 1e6, 1)}
+
+
 def run(out_dir: Path, quick: bool = False) -> list[dict]:
     scale = QUICK_SCALE if quick else FULL_SCALE
     root = Path(out_dir) / ("linkage_quick" if quick else "linkage_full")

@@ -25,7 +25,6 @@ from workbench.crossborder.mo_features import (Encoded, grid_features, load_enco
                                                subset)
 from workbench.crossborder.mo_model import PairModel, fit_model, linkage_data, mo_settings
 from workbench.crossborder.settings import crossborder_settings
-from workbench.crossborder.signatures import incident_signatures
 from workbench.errors import WorkbenchError
 
 GROUP_COLUMNS = ["rank", "group_id", "label", "score", "query_incidents", "group_incidents", "forces", "agrees",
@@ -54,7 +53,7 @@ _PHRASES = {
 
 @dataclass
 class Candidates:
-    query: pd.DataFrame          # the query incidents' signatures
+    query: pd.DataFrame          # the query incidents (crossborder/incidents columns, tactics as text)
     groups: pd.DataFrame         # GROUP_COLUMNS, best first
     incidents: pd.DataFrame      # INCIDENT_COLUMNS, best first
     coefficients: pd.DataFrame
@@ -88,38 +87,44 @@ def group_scores(model: PairModel, q: Encoded, pool: Encoded, pool_groups: np.nd
     if len(rows) == 0 or len(q) == 0:
         return {}
     codes = pool_groups[rows]
-    out: dict[int, tuple] = {}
-    per_query = {}
     sub = subset(pool, rows)
     step = max(1, chunk // max(1, len(rows)))
-    for start in range(0, len(q), step):
-        qi = np.arange(start, min(len(q), start + step))
-        s = model.score(grid_features(subset(q, qi), sub, settings))
-        for r, qrow in enumerate(qi):
-            per_query[qrow] = s[r]
+    grids = [_grid(model, subset(q, np.arange(a, min(len(q), a + step))), sub, settings)
+             for a in range(0, len(q), step)]
+    grid = np.vstack(grids)
+    out: dict[int, tuple] = {}
     for g in np.unique(codes):
         cols = np.flatnonzero(codes == g)
-        tops, best = [], []
-        for qrow, s in per_query.items():
-            sg = s[cols]
-            kk = min(top_k, len(sg))
-            idx = np.argpartition(-sg, kk - 1)[:kk]
-            tops.append(float(sg[idx].mean()))
-            best += [(int(qrow), int(rows[cols[c]]), float(sg[c])) for c in idx]
-        best.sort(key=lambda t: -t[2])
-        out[int(g)] = (float(np.mean(tops)), best, len(cols))
+        sg = grid[:, cols]
+        kk = min(top_k, len(cols))
+        idx = np.argpartition(-sg, kk - 1, axis=1)[:, :kk]
+        best_vals = np.take_along_axis(sg, idx, axis=1)
+        tops = best_vals.mean(axis=1)
+        flat = np.argsort(-best_vals, axis=None)[: max(top_k, 3) * 3]
+        qr, kc = np.unravel_index(flat, best_vals.shape)
+        best = [(int(a), int(rows[cols[idx[a, c]]]), float(best_vals[a, c])) for a, c in zip(qr, kc)]
+        out[int(g)] = (float(tops.mean()), best, len(cols))
     return out
+
+
+def _grid(model, q: Encoded, pool: Encoded, settings) -> np.ndarray:
+    """Scores of every (q, pool) pair: the model's fast grid when it has one (a baseline scorer has not)."""
+    if hasattr(model, "score_grid"):
+        return model.score_grid(q, pool, settings)
+    return model.score(grid_features(q, pool, settings))
 
 
 def _query_ids(store, target, settings) -> tuple[list[int], str, str | None]:
     """(incident ids, label, series id or None) of an incident id, a list of them or a series id."""
-    from workbench.crossborder.series import get_series
+    from workbench.crossborder.series import PARAM, QUERY, entity_status
 
     if isinstance(target, str) and not target.strip().lstrip("-").isdigit():
-        s = get_series(store, target, settings)
-        if s.incidents.empty:
-            raise WorkbenchError(f"{s.kind} {s.series_id} has no incidents with a current referral")
-        return s.incidents.incident_id.astype(int).tolist(), f"{s.kind} {s.series_id}", s.series_id
+        info = entity_status(store, target)          # unknown, merged and retired ids: one-line errors
+        kind, sid = info["kind"], info["series_id"]
+        ties = store.query(QUERY[kind], **{PARAM[kind]: sid})
+        if ties.empty:
+            raise WorkbenchError(f"{kind} {sid} has no incidents with a current referral")
+        return sorted(ties.incident_id.astype(int).unique().tolist()), f"{kind} {sid}", sid
     items = target if isinstance(target, (list, tuple, set, np.ndarray, pd.Series)) else [target]
     ids = []
     for item in items:
@@ -182,8 +187,8 @@ def candidates(store, target=None, top: int = 50, settings: dict | None = None, 
     cfg = mo_settings(settings)
     ids, label, series_id = _query_ids(store, target, settings)
     data, model = trained(store, settings)
-    q_sig = incident_signatures(store, ids, settings)
     q = load_encoded(store, ids, data.vocab)
+    q_sig = q.frame.assign(tactics=[";".join(q.codes(r, data.vocab)) for r in range(len(q))])
     # groups
     exclude = data.groups.index(series_id) if series_id in data.groups else None
     scored = group_scores(model, q, data.encoded, data.labels, int(cfg["top_pairs_per_group"]), settings,
@@ -197,8 +202,7 @@ def candidates(store, target=None, top: int = 50, settings: dict | None = None, 
     for code, (score, best, n) in scored.items():
         gid = data.groups[code]
         shown = best[: int(cfg["explain_pairs"])]
-        pairs = pair_features(q, [b[0] for b in best[: len(ids) * 3]], [b[1] for b in best[: len(ids) * 3]], settings,
-                              other=data.encoded)
+        pairs = pair_features(q, [b[0] for b in best], [b[1] for b in best], settings, other=data.encoded)
         pool_rows = np.flatnonzero(data.labels == code)
         rows.append({"group_id": gid, "label": labels.get(gid), "score": round(score, 4), "query_incidents": len(ids),
                      "group_incidents": int(n),
@@ -214,22 +218,42 @@ def candidates(store, target=None, top: int = 50, settings: dict | None = None, 
     return Candidates(q_sig, groups, incidents, model.coefficients, model.training, label)
 
 
+def characteristic_codes(q: Encoded, vocab: dict, share: float = 0.5) -> list[str]:
+    """The tactic codes at least `share` of the query's incidents show (the most common one when none does)."""
+    bits = {c: b for c, b in vocab["tactics"].items()}
+    masks = q.methods | q.goods
+    counts = {c: int(((masks >> np.uint64(b)) & np.uint64(1)).sum()) for c, b in bits.items()}
+    counts = {c: n for c, n in counts.items() if n}
+    if not counts:
+        return []
+    keep = sorted(c for c, n in counts.items() if n >= share * len(q))
+    return keep or [max(counts, key=lambda c: (counts[c], c))]
+
+
 def _top_incidents(store, model, data, q, q_sig, ids, top, settings, cfg) -> pd.DataFrame:
-    codes = sorted({c for codes in q_sig.tactics for c in codes})
-    forces = sorted(q_sig.force_code.dropna().unique().tolist()) if cfg["other_forces_only"] else []
+    codes = characteristic_codes(q, data.vocab)
     if not codes:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
-    pool_ids = store.query("crossborder/mo_candidate_pool", codes=codes, exclude_ids=ids,
-                           exclude_forces=forces or [""], pool_limit=int(cfg["pool_limit"])).incident_id.tolist()
+    driver = store.query("crossborder/mo_code_counts", codes=codes).tactic_code.iloc[0]
+    # twice the limit, as the query's own incidents and forces are left out after loading
+    pool_ids = store.query("crossborder/mo_candidate_pool", driver=driver, codes=codes,
+                           pool_limit=2 * int(cfg["pool_limit"])).incident_id
+    pool_ids = pool_ids[~pool_ids.isin(ids)].tolist()
     if not pool_ids:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
     pool = load_encoded(store, pool_ids, data.vocab)
+    if cfg["other_forces_only"]:
+        pool = subset(pool, np.flatnonzero(~np.isin(pool.force, q.force[q.force >= 0]))[: int(cfg["pool_limit"])])
+    else:
+        pool = subset(pool, np.arange(min(len(pool), int(cfg["pool_limit"]))))
+    if len(pool) == 0:
+        return pd.DataFrame(columns=INCIDENT_COLUMNS)
     best_score = np.full(len(pool), -1.0)
     best_q = np.zeros(len(pool), dtype=np.int64)
     step = max(1, 2_000_000 // len(pool))
     for start in range(0, len(q), step):
         qi = np.arange(start, min(len(q), start + step))
-        s = model.score(grid_features(subset(q, qi), pool, settings))
+        s = _grid(model, subset(q, qi), pool, settings)
         arg = s.argmax(axis=0)
         better = s[arg, np.arange(len(pool))] > best_score
         best_score = np.where(better, s[arg, np.arange(len(pool))], best_score)

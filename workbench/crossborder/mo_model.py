@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.crossborder.mo_features import (MODEL_FEATURES, Encoded, load_encoded, model_column, model_matrix,
-                                               pair_matrix)
+from workbench.crossborder.mo_features import (MODEL_FEATURES, NEUTRAL, Encoded, _circular, jaccard, load_encoded,
+                                               model_column, model_matrix, pair_matrix)
+from workbench.crossborder.runs import EARTH_KM
 from workbench.crossborder.settings import crossborder_settings
 from workbench.errors import WorkbenchError
 
 DEFAULTS = {"positive_pairs_per_series": 3000, "negative_pairs_per_series": 3000, "regularisation_c": 1.0,
-            "seed": 42, "top_pairs_per_group": 3, "other_forces_only": True, "pool_limit": 20000,
+            "seed": 42, "top_pairs_per_group": 3, "other_forces_only": True, "pool_limit": 5000,
             "explain_pairs": 3,
             "unlinked_series": {"threshold": 0.9, "window_days": 21, "min_incidents": 3, "max_block": 4000}}
 
@@ -113,6 +114,15 @@ def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.ran
     return i, j, y, w
 
 
+def _crew_nan(a, b_, crew):
+    """crew() with the offender count's -1 (unknown, for np.unique) turned back into NaN."""
+    a = a.astype(float).copy()
+    b_ = b_.astype(float).copy()
+    a[..., 2] = np.where(a[..., 2] < 0, np.nan, a[..., 2])
+    b_[..., 2] = np.where(b_[..., 2] < 0, np.nan, b_[..., 2])
+    return crew(a, b_)
+
+
 @dataclass
 class PairModel:
     pipeline: object
@@ -133,6 +143,63 @@ class PairModel:
             part = w[k] * model_column(features, name)
             logit = part if logit is None else logit + part
         return 1.0 / (1.0 + np.exp(-(logit + b)))
+
+    def linear(self) -> tuple[dict, float]:
+        """The model as weights on the raw model columns (standardising folded in) and an intercept."""
+        scaler, lr = self.pipeline.named_steps["standardscaler"], self.pipeline.named_steps["logisticregression"]
+        w = lr.coef_[0] / scaler.scale_
+        return dict(zip(self.features, w)), float(lr.intercept_[0]) - float(np.dot(w, scaler.mean_))
+
+    def score_grid(self, q: Encoded, pool: Encoded, settings: dict | None = None) -> np.ndarray:
+        """Scores of every (q row, pool row) pair, len(q) x len(pool), equal to score(grid_features(q, pool)) but
+        fast: the features of categories (tactic masks, chain and sector, vehicle / violence / size) come from small
+        tables over the distinct values on each side, and only time and place are computed per pair (float32)."""
+        w, b = self.linear()
+        runs = (settings or crossborder_settings())["runs"]
+        f32 = np.float32
+
+        def table(qkeys, pkeys, fn):
+            uq, iq = np.unique(qkeys, axis=0, return_inverse=True)
+            up, ip = np.unique(pkeys, axis=0, return_inverse=True)
+            t = fn(uq[:, None], up[None, :]).astype(f32)
+            return t[iq.reshape(-1)][:, ip.reshape(-1)]
+
+        def tactics(a, b_):
+            return (w["methods_jaccard"] * jaccard(a[..., 0], b_[..., 0])
+                    + w["goods_jaccard"] * jaccard(a[..., 1], b_[..., 1]))
+
+        def places(a, b_):
+            return (w["same_chain"] * ((a[..., 0] == b_[..., 0]) & (a[..., 0] >= 0))
+                    + w["same_sector"] * ((a[..., 1] == b_[..., 1]) & (a[..., 1] >= 0)))
+
+        def crew(a, b_):
+            size = np.abs(np.log(np.maximum(a[..., 2], 1.0)) - np.log(np.maximum(b_[..., 2], 1.0)))
+            return (w["vehicle_agree"] * (a[..., 0] == b_[..., 0]) + w["violence_agree"] * (a[..., 1] == b_[..., 1])
+                    + w["size_diff"] * np.where(np.isnan(size), NEUTRAL["size_diff"], size))
+
+        logit = table(np.column_stack([q.methods, q.goods]), np.column_stack([pool.methods, pool.goods]), tactics)
+        logit += table(np.column_stack([q.chain, q.sector]), np.column_stack([pool.chain, pool.sector]), places)
+        logit += table(np.column_stack([q.vehicle, q.violence, np.nan_to_num(q.offenders, nan=-1.0)]),
+                       np.column_stack([pool.vehicle, pool.violence, np.nan_to_num(pool.offenders, nan=-1.0)]),
+                       lambda a, b_: _crew_nan(a, b_, crew))
+        hour = _circular(q.hour.astype(f32)[:, None], pool.hour.astype(f32)[None, :], 24.0)
+        logit += w["hour_diff"] * np.where(np.isnan(hour), f32(NEUTRAL["hour_diff"]), hour)
+        del hour
+        wd = _circular(q.weekday.astype(f32)[:, None], pool.weekday.astype(f32)[None, :], 7.0)
+        logit += w["weekday_diff"] * np.where(np.isnan(wd), f32(NEUTRAL["weekday_diff"]), wd)
+        del wd
+        cos = np.clip(q.xyz @ pool.xyz.T, -1.0, 1.0)   # float64: float32 would blur a few km near zero
+        road = np.arccos(cos, out=cos).astype(f32)
+        road *= f32(EARTH_KM * float(runs["detour_factor"]) / float(runs["speed_limit_kmh"]))
+        del cos
+        days = np.abs(q.days[:, None] - pool.days[None, :]).astype(f32)
+        logit += w["travel_infeasible"] * (road > days * 24.0 + 0.25)
+        logit += w["log_road_hours"] * np.where(np.isnan(road), f32(NEUTRAL["log_road_hours"]), np.log1p(road))
+        del road
+        logit += w["log_days_apart"] * np.where(np.isnan(days), f32(NEUTRAL["log_days_apart"]), np.log1p(days))
+        del days
+        logit += f32(b)
+        return 1.0 / (1.0 + np.exp(-logit))
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Per pair and feature: coefficient x standardised value (positive = pushes towards a link)."""
