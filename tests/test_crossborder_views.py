@@ -189,6 +189,17 @@ def test_tactic_spread_small_multiples():
     assert views.tactic_spread_maps(t, tactics=["FOIL"]).layout.annotations[0].text.startswith("FOIL")
 
 
+def test_tactic_spread_lines_follow_the_spread_table():
+    t = _trends()
+    fig = views.tactic_spread_figure(t)
+    counts = {tr.name: list(tr.y) for tr in fig.data if tr.xaxis == "x"}
+    assert set(counts) == {"RUSH", "FOIL"} and len(fig.data) == 4
+    assert counts["RUSH"] == [1, 1, 1, 1, 2, 2, 2, 2] and counts["FOIL"] == [1] * 8
+    shares = {tr.name: list(tr.y) for tr in fig.data if tr.xaxis == "x2"}
+    assert shares["FOIL"] == pytest.approx([2.0] * 8)
+    assert any("new: 14" in h for tr in fig.data if tr.name == "RUSH" and tr.hovertext for h in tr.hovertext)
+
+
 def test_pages_open_offline_in_chromium(cb, chromium_path, tmp_path):
     """The route map and a plotly view render with no request off file://, no script error, and the markup in
     names shown as text (the onerror handler never runs)."""

@@ -8,6 +8,7 @@
     flow_sankey_figure(cb.flows)        # plotly Sankey: forces left a run leg from -> forces it went to
     day_hour_figure(cb.series.incidents)  # plotly day x hour heat matrix of a series' incidents
     tactic_spread_maps(trends)          # plotly small multiples: per tactic, each force by the month it was first seen
+    tactic_spread_figure(trends)        # plotly lines: forces that have seen each tactic so far, and its share, by month
     render_group(store, "GR00004", "out/crossborder")   # every product of one group written, marked and audited
     render_tactics(store, "out/crossborder")            # the national tactic-trend map and table
 
@@ -506,6 +507,37 @@ def tactic_spread_maps(trends, tactics: list[str] | None = None, max_panels: int
     return fig
 
 
+def tactic_spread_figure(trends, tactics: list[str] | None = None, max_lines: int = MAX_SPREAD_PANELS,
+                         title: str = "Forces that have seen each tactic, month by month"):
+    """Lines per tactic: forces that have used it so far (left) and its share of the month's incidents (right),
+    rising tactics first; hover says which forces were new that month."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    table = trends.trends
+    if tactics is None:
+        ranked = table.sort_values(["rising", "q_value", "incidents"], ascending=[False, True, False])
+        tactics = ranked.tactic_code.head(max_lines).tolist()
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["forces that have seen it (cumulative)",
+                                                         "share of the month's incidents"])
+    for k, code in enumerate(tactics):
+        sub = trends.spread[trends.spread.tactic_code == code].sort_values("month")
+        colour = RUN_COLOURS[k % len(RUN_COLOURS)]
+        hover = [f"<b>{esc(code)}</b> {esc(pd.Timestamp(m).strftime('%Y-%m'))}<br>{int(n)} forces so far"
+                 + (f"<br>new: {esc(new.replace(';', ', '))}" if new else "")
+                 for m, n, new in zip(sub.month, sub.forces_so_far, sub.new_force_codes)]
+        fig.add_trace(go.Scatter(x=sub.month, y=sub.forces_so_far, mode="lines", name=esc(code), legendgroup=code,
+                                 line={"color": colour}, hovertext=hover, hoverinfo="text"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=sub.month, y=sub.share * 100, mode="lines", name=esc(code), legendgroup=code,
+                                 showlegend=False, line={"color": colour},
+                                 hovertemplate=f"{esc(code)} %{{x|%Y-%m}}: %{{y:.1f}}%<extra></extra>"), row=1, col=2)
+    fig.update_yaxes(title="forces", row=1, col=1)
+    fig.update_yaxes(title="% of incidents", row=1, col=2)
+    fig.update_layout(title={"text": esc(title)}, template="plotly_white", height=420,
+                      margin={"l": 60, "r": 20, "t": 80, "b": 40})
+    return fig
+
+
 # -- pages -----------------------------------------------------------------------------------------------
 def plotly_js():
     from plotly.offline import get_plotlyjs
@@ -522,13 +554,21 @@ def figures_page(title: str, figures: list, subtitle: str = "", notes=(), tables
                          figures=items, tables=[dict(t) for t in tables], plotly_js=plotly_js())
 
 
+def _cell(value):
+    """A table cell as shown: lists joined, times to the minute (dates alone at midnight), floats to 4 figures."""
+    if isinstance(value, (list, tuple)):
+        return _codes(value)
+    if value is None or pd.isna(value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else _when(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    return value
+
+
 def _table(frame: pd.DataFrame, columns: list[str], title: str) -> dict:
-    rows = []
-    for r in frame[columns].itertuples(index=False):
-        rows.append(["" if v is None or (isinstance(v, float) and math.isnan(v)) or (not isinstance(v, (list, tuple))
-                                                                                   and pd.isna(v))
-                     else _codes(v) if isinstance(v, (list, tuple)) else _when(v) if isinstance(v, pd.Timestamp)
-                     else v for v in r])
+    rows = [[_cell(v) for v in r] for r in frame[columns].itertuples(index=False)]
     return {"title": title, "columns": columns, "rows": rows}
 
 
@@ -608,10 +648,10 @@ def render_tactics(store, out_dir, purpose: str | None = None, trends=None) -> d
     folder = exports.check_folder(Path(out_dir))
     table = trends.trends
     rising = int(table.rising.sum())
-    page = figures_page("National tactic trends", [tactic_spread_maps(trends)],
+    page = figures_page("National tactic trends", [tactic_spread_maps(trends), tactic_spread_figure(trends)],
                         subtitle=f"{len(table)} tactics; {rising} rising nationally ({trends.method})",
                         tables=[_table(table, [c for c in ("tactic_code", "name", "kind", "incidents", "forces",
-                                                           "first_month", "first_force_code", "trend", "sen_slope",
+                                                           "first_month", "first_force_code", "trend", "sen_slope_per_year",
                                                            "p_value", "q_value", "rising") if c in table.columns],
                                        "Tactic trends")])
     path = _write(folder / "tactics.html", page)
