@@ -192,18 +192,64 @@ def test_incident_ids_are_checked_before_candidates_are_asked_for(store):
     assert x.candidates.empty and x.picked_incident is None
 
 
+def _unnamed_incident(store) -> int:
+    """An incident no referral names a person or vehicle at (CCTV only), with a tactic code."""
+    return int(store.sql("""SELECT i.incident_id FROM incidents i
+                            WHERE EXISTS (SELECT 1 FROM incident_tactics t WHERE t.incident_id = i.incident_id)
+                              AND NOT EXISTS (SELECT 1 FROM person_mentions m WHERE m.incident_id = i.incident_id)
+                              AND NOT EXISTS (SELECT 1 FROM vehicle_mentions v WHERE v.incident_id = i.incident_id)
+                            ORDER BY i.incident_id LIMIT 1""").incident_id.iloc[0])
+
+
+def test_picking_an_incident_lists_its_mo_candidates_with_explanations(store):
+    from widgets.crossborder_explorer import CrossBorderExplorer
+    from workbench.crossborder import mo_linkage
+
+    x = CrossBorderExplorer(store, top=5)
+    incident = _unnamed_incident(store)
+    x.incident.value = str(incident)                                 # typed or picked in the combobox
+    expected = mo_linkage.candidates(store, incident_id=incident, top=5)
+    assert x.state()["incident"] == incident and len(expected.groups) >= 2
+    assert list(x.candidates.group_id) == list(expected.groups.group_id)
+    tables = pd.read_html(io.StringIO(x.candidates_html.value), flavor="lxml")
+    query, groups, incidents = tables
+    assert list(query["incident"]) == [incident]
+    assert "no named offender or vehicle" in x.candidates_html.value
+    assert list(groups["group"]) == list(expected.groups.group_id)
+    assert list(groups["features that agree"]) == list(expected.groups.agrees)        # the explanation, per group
+    assert all(str(i) in n for i, n in zip(expected.groups.nearest.str.split(" ").str[0], groups.iloc[:, 5]))
+    assert list(incidents["incident"]) == list(expected.incidents.incident_id)
+    x.incident.value = "999999999"
+    assert "no incident 999999999" in x.candidates_html.value and x.candidates.empty
+
+
+def test_look_alikes_of_the_group_feed_the_incident_picker(store):
+    from widgets.crossborder_explorer import CrossBorderExplorer
+    from workbench.crossborder import mo_linkage
+
+    x = CrossBorderExplorer(store, top=5)
+    gid = x.group.value
+    x.look_alikes_button.click()
+    expected = mo_linkage.candidates(store, series_id=gid, top=5)
+    assert list(x.candidate_incidents.incident_id) == list(expected.incidents.incident_id)
+    assert gid not in set(x.candidates.group_id) and list(x.candidates.group_id) == list(expected.groups.group_id)
+    assert list(x.incident.options[:len(expected.incidents)]) == [str(i) for i in expected.incidents.incident_id]
+    assert not (set(expected.incidents.force_code.dropna()) & set(x.cb.series.incidents.force_code.dropna()))
+
+
 def test_hostile_names_show_escaped(writable):
     from widgets.crossborder_explorer import CrossBorderExplorer
 
     gid = xb.several_forces(writable).group_id.iloc[0]
     series = xb.get_series(writable, gid)
-    stores = sorted(series.incidents.store_id.dropna().unique())
-    incident = int(series.incidents.incident_id.iloc[0])
+    placed = series.incidents.dropna(subset=["store_id", "occurred_at"])
+    incident, store_id = int(placed.incident_id.iloc[0]), placed.store_id.iloc[0]
     con = writable.con
     con.execute("UPDATE groups SET label = $l WHERE group_id = $g", {"l": HOSTILE + " and 3 others", "g": gid})
     con.execute("UPDATE forces SET name = $n", {"n": '<img src=x onerror="alert(2)">'})
-    con.execute("UPDATE incidents SET crime_number = $c WHERE incident_id = $i", {"c": "!" + HOSTILE + "/24", "i": incident})  # "!" sorts first: shown
-    con.execute("UPDATE stores SET name = $n, town = $n WHERE store_id = $s", {"n": HOSTILE + " Town", "s": stores[0]})
+    con.execute("UPDATE incidents SET crime_number = $c WHERE incident_id = $i",
+                {"c": "!" + HOSTILE + "/24", "i": incident})          # "!" sorts first: among the numbers shown
+    con.execute("UPDATE stores SET name = $n, town = $n WHERE store_id = $s", {"n": HOSTILE + " Town", "s": store_id})
     x = CrossBorderExplorer(writable, group_id=gid)
     for widget in (x.summary_html, x.forces_html, x.runs_html, x.status):
         assert "<script" not in widget.value.lower() and "<img" not in widget.value.lower(), widget.value[:300]
@@ -216,6 +262,9 @@ def test_hostile_names_show_escaped(writable):
     for out in (x.flows_out, x.sankey_out):                          # force names (the timeline's axis categories
         assert "<img" not in json.dumps(_spec(out))                  # are raw names: views.timeline_figure's own)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Town" in json.dumps(_spec(x.timeline_out))
+    x.incident.value = str(incident)                                 # its store and crime number in the query table
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Town" in x.candidates_html.value
+    assert "<script" not in x.candidates_html.value and "<img" not in x.candidates_html.value
     page = _route_page(x)
     assert "alert(1)" in page and HOSTILE not in page and "<img src=x" not in page
     assert "\\u003cscript" not in page and "\\u003cimg" not in page     # nor as JSON for a tooltip to decode

@@ -22,7 +22,7 @@ import ipywidgets as w
 import pandas as pd
 
 from workbench import crossborder as xb
-from workbench.crossborder import views
+from workbench.crossborder import mo_linkage, views
 from workbench.errors import WorkbenchError
 from workbench.render import fragment
 
@@ -35,6 +35,18 @@ FORCE_COLUMNS = [("force_code", "force"), ("force_name", "name"), ("incidents", 
                  ("referrals", "referrals"), ("violent", "violent"), ("juvenile_incidents", "with a juvenile"),
                  ("value_gbp", "value GBP"), ("runs", "runs"), ("first_seen", "first seen"),
                  ("last_seen", "last seen"), ("is_home", "home base")]
+QUERY_COLUMNS = [("incident_id", "incident"), ("occurred_at", "when"), ("force_code", "force"),
+                 ("store_name", "store"), ("town", "town"), ("tactics", "tactics"), ("offenders_count", "offenders"),
+                 ("persons", "persons named"), ("vehicles", "vehicles named")]
+CANDIDATE_GROUP_COLUMNS = [("rank", "#"), ("group_id", "group"), ("label", "label"), ("score", "score"),
+                           ("agrees", "features that agree"),
+                           ("nearest", "nearest linked incidents (force, pair score) ~ query incident"),
+                           ("group_incidents", "group incidents"), ("forces", "group forces"),
+                           ("already_linked", "already linked to the query")]
+CANDIDATE_INCIDENT_COLUMNS = [("rank", "#"), ("incident_id", "incident"), ("score", "score"), ("occurred_at", "when"),
+                              ("force_code", "force"), ("store_name", "store"), ("town", "town"),
+                              ("tactics", "tactics"), ("group_id", "tied to group"),
+                              ("nearest_query_incident", "nearest query incident"), ("agrees", "features that agree")]
 RUN_COLUMNS = [("run_id", "run"), ("date", "date"), ("start_at", "start"), ("end_at", "end"),
                ("incidents", "incidents"), ("force_path", "forces in order"), ("border_crossings", "borders crossed"),
                ("road_km", "road km"), ("max_speed_kmh", "top speed km/h")]
@@ -97,6 +109,8 @@ class CrossBorderExplorer:
         self.incident = w.Combobox(description="incident", placeholder="incident id", ensure_option=False,
                                    continuous_update=False, layout=w.Layout(width="260px"))
         self.candidates_button = w.Button(description="MO candidates", tooltip="groups in other forces with this MO")
+        self.look_alikes_button = w.Button(description="look-alikes of the group",
+                                           tooltip="incidents in other forces that look like this group's work")
         self.status = w.HTML()
         self.summary_html = w.HTML()
         self.forces_html = w.HTML()
@@ -110,14 +124,16 @@ class CrossBorderExplorer:
         self.cb = None
         self.figures: dict = {}
         self.candidates = pd.DataFrame()
+        self.candidate_incidents = pd.DataFrame()
         self.picked_incident: int | None = None
         self.refreshes = 0
         self.group.observe(lambda change: self.pick_group(change["new"]), names="value")
         self.incident.observe(lambda change: self.pick_incident(change["new"]), names="value")
         self.candidates_button.on_click(lambda _b: self.pick_incident(self.incident.value))
-        self.panel = w.VBox([w.HBox([self.group, self.incident, self.candidates_button]), self.status,
-                             self.summary_html, self.forces_html, self.timeline_out, self.route_html,
-                             w.HBox([self.flows_out, self.sankey_out]), self.heat_out, self.runs_html,
+        self.look_alikes_button.on_click(lambda _b: self.look_alikes())
+        self.panel = w.VBox([self.group, self.status, self.summary_html, self.forces_html, self.timeline_out,
+                             self.route_html, w.HBox([self.flows_out, self.sankey_out]), self.heat_out, self.runs_html,
+                             w.HBox([self.incident, self.candidates_button, self.look_alikes_button]),
                              self.candidates_html])
         if group_id is not None and str(group_id) not in [v for _, v in self.group.options]:
             raise WorkbenchError(f"no active group {str(group_id)[:40]!r} (see `workbench crossborder groups`)")
@@ -145,34 +161,60 @@ class CrossBorderExplorer:
         self._show_group()
 
     def pick_incident(self, incident_id) -> None:
-        """The MO candidates of one incident: groups in other forces most like its offenders, with why."""
+        """The MO candidates of one incident: the groups in other forces most like its offenders' work, each with
+        the features that agree and its nearest linked incidents, and the look-alike incidents elsewhere."""
         text = str(incident_id or "").strip()
         if not text:
             return
         try:
             number = int(text)
         except ValueError:
-            self.candidates = pd.DataFrame()
-            self.candidates_html.value = _message(f"incident id must be a whole number, not {text[:40]!r}")
+            self._no_candidates(f"incident id must be a whole number, not {text[:40]!r}")
             return
         self.picked_incident = number
-        try:
-            from workbench.crossborder import mo_linkage
-        except ImportError:
-            self.candidates = pd.DataFrame()
-            self.candidates_html.value = _message("MO candidates are not available in this version of the workbench")
+        self._candidates(f"incident {number}", incident_id=number)
+
+    def look_alikes(self) -> None:
+        """The incidents in other forces that look like the picked group's work (named or not), and the other
+        groups with a like MO; their ids become the incident picker's first choices."""
+        if self.cb is None:
             return
+        self.picked_incident = None
+        found = self._candidates(f"group {self.cb.series.series_id}", series_id=self.cb.series.series_id)
+        if found is not None and len(found.incidents):
+            own = [o for o in self.incident.options if o not in set(found.incidents.incident_id.astype(str))]
+            self.incident.options = tuple(found.incidents.incident_id.astype(str)) + tuple(own)
+
+    def _candidates(self, what: str, **query):
         try:
-            found = mo_linkage.candidates(self.store, incident_id=number, top=self.top)
+            found = mo_linkage.candidates(self.store, top=self.top, **query)
         except WorkbenchError as exc:
-            self.candidates = pd.DataFrame()
-            self.candidates_html.value = _message(str(exc))
-            return
-        self.candidates = found.reset_index(drop=True)
-        self.candidates_html.value = _table(
-            f"MO candidates for incident {number}", self.candidates, [(c, c.replace("_", " "))
-                                                                     for c in self.candidates.columns],
-            "no candidate group in another force")
+            self._no_candidates(str(exc))
+            return None
+        self.candidates = found.groups.reset_index(drop=True)
+        self.candidate_incidents = found.incidents.reset_index(drop=True)
+        named = ""
+        if "incident_id" in query and len(found.query):
+            q = found.query.iloc[0]
+            persons, vehicles = int(q.get("persons") or 0), int(q.get("vehicles") or 0)
+            named = ("no named offender or vehicle: only behaviour can link it" if not persons and not vehicles
+                     else f"{persons} person and {vehicles} vehicle mentions")
+        self.candidates_html.value = (
+            _table(f"Who else works like this? The query: {what}", found.query, QUERY_COLUMNS, "no incident",
+                   note=named or None)
+            + _table(f"Groups in other forces most likely to be the same offenders ({len(self.candidates)})",
+                     self.candidates, CANDIDATE_GROUP_COLUMNS, "no candidate group in another force",
+                     note="score: the pair model's probability that the query and the group's nearest incidents "
+                          "are one offender group's work (trained on the store's own linked incidents)")
+            + _table(f"Look-alike incidents in other forces ({len(self.candidate_incidents)})",
+                     self.candidate_incidents, CANDIDATE_INCIDENT_COLUMNS, "no look-alike incident",
+                     note="tied to group: empty when no named person or vehicle ties the incident to any group"))
+        return found
+
+    def _no_candidates(self, message: str) -> None:
+        self.candidates = pd.DataFrame()
+        self.candidate_incidents = pd.DataFrame()
+        self.candidates_html.value = _message(message)
 
     # -- display (no computation) ---------------------------------------------------------------------
     def _clear(self, message: str) -> None:
@@ -226,6 +268,7 @@ class CrossBorderExplorer:
                 "forces": int(cb.forces.force_code.notna().sum()) if cb is not None else 0,
                 "runs": len(cb.runs.runs) if cb is not None else 0, "figures": sorted(self.figures),
                 "incident": self.picked_incident, "candidates": int(len(self.candidates)),
+                "candidate_incidents": int(len(self.candidate_incidents)),
                 "refreshes": self.refreshes}
 
 
