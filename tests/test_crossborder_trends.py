@@ -188,3 +188,41 @@ def test_queries_on_a_hand_filled_store(tmp_store):
 def test_empty_store_is_one_line(tmp_store):
     with pytest.raises(WorkbenchError, match="no incident with a time has a tactic code"):
         tactic_trends(tmp_store)
+
+
+# -- against the sample world's truth (tests only) -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def quick_world(tmp_path_factory):
+    from benchmarks import bench_linkage
+
+    root = tmp_path_factory.getbasetemp() / "bench_linkage_quick"
+    return bench_linkage.build(root / "linkage_quick", bench_linkage.QUICK_SCALE)
+
+
+def test_rising_tactics_are_the_worlds_planted_ones(quick_world):
+    """Every third group of the sample world escalates (violence 3% -> 38% over the window): in the quick world
+    VIOL and THREAT grow as a share of all incidents. The store's trends (referred incidents only) must find the
+    same rising set as the same test on every incident of the world's truth, and nothing else."""
+    import pymannkendall as mk
+
+    from workbench.store import open_store
+
+    world, db = quick_world
+    truth = pd.read_parquet(world / "ground_truth" / "incidents.parquet")
+    month = pd.to_datetime(truth.occurred_at).dt.to_period("M")
+    totals = truth.groupby(month).size()
+    codes = sorted({c for t in truth.tactics for c in str(t).split(";") if c})
+    p, slope = [], []
+    for code in codes:
+        has = truth.tactics.map(lambda t, c=code: c in str(t).split(";"))
+        share = (truth[has].groupby(month[has]).size().reindex(totals.index, fill_value=0) / totals).to_numpy()
+        test = mk.original_test(share)
+        p.append(test.p)
+        slope.append(test.slope)
+    q = benjamini_hochberg(p)
+    truly_rising = {c for c, qq, s in zip(codes, q, slope) if qq <= 0.05 and s > 0}
+    assert truly_rising >= {"VIOL"}, truly_rising            # the planted escalation is visible in the truth
+    with open_store(db, read_only=True) as store:
+        found = tactic_trends(store)
+    assert set(found.trends.tactic_code[found.trends.rising]) == truly_rising
+    assert not found.trends.falling.any()
