@@ -57,6 +57,7 @@ class Package:
     contents: dict
     forbidden: list[dict] = field(default_factory=list)
     redactions: int = 0
+    settings: dict = field(default_factory=dict)
 
     def section(self, key: str) -> dict:
         return next(s for s in self.sections if s["key"] == key)
@@ -185,7 +186,7 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
     analyst's words to use (default: the latest saved versions; see states.latest_words)."""
     from workbench.packages import states
 
-    cfg = settings or package_settings()
+    cfg = package_settings(overrides=settings)
     cb = crossborder.analyse(store, subject_id)
     series = cb.series
     sid = series.series_id
@@ -435,9 +436,9 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
     lead_table = lead_rows.copy()
     lead_table["force"] = [f"{txt(c)} {force_names.get(c, '')}".strip() for c in lead_table.force_code]
     sig = inc.dropna(subset=["occurred_at"])
-    windows = sig.groupby(["day_name", "time_band"]).size().sort_values(ascending=False).head(
+    windows = sig.groupby(["day_name", "time_band"]).size().sort_values(ascending=False, kind="stable").head(
         int(cfg["deployment"]["peak_windows"]))
-    towns = inc.groupby("town").size().sort_values(ascending=False).head(int(cfg["deployment"]["top_towns"]))
+    towns = inc.groupby("town").size().sort_values(ascending=False, kind="stable").head(int(cfg["deployment"]["top_towns"]))
     deploy = ["Patrol and store engagement in the peak windows: " +
               "; ".join(f"{d} {b} ({c} incidents)" for (d, b), c in windows.items()) + ".",
               "Towns most hit: " + "; ".join(f"{t} ({c})" for t, c in towns.items()) + ".",
@@ -495,7 +496,7 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
                 "forces": sorted(forces_known), "crime_numbers": crime_numbers}
 
     pkg = Package(meta=meta, sections=sections, figures=figs.items, annex=annex, network=net,
-                  charts={}, words=words, queries=used_queries, batches=batches, contents=contents)
+                  charts={}, words=words, queries=used_queries, batches=batches, contents=contents, settings=cfg)
     from workbench.packages import charts
     pkg.charts = {"map": charts.map_geometry(inc, cb.runs.route, home)}
     sanitise.apply(pkg, forbidden, cfg)

@@ -8,6 +8,8 @@ Everything else, and every other file, is the same byte for byte when the same s
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 from pathlib import Path
 
@@ -46,11 +48,41 @@ def make(pkg, files, store, *, built_at, pdf_pages: int) -> dict:
         "words": {k: ({"version": v["version"], "sha256": v["sha256"], "author": v["author"]} if v else None)
                   for k, v in sorted(pkg.words.items())},
         "contents": pkg.contents,
+        "settings": settings_record(pkg.settings),
         "sanitisation": {"redactions": pkg.redactions, "forbidden_values_checked": len(pkg.forbidden),
                          "outputs_read_back": [o["name"] for o in outputs]},
         "workbench_version": __version__,
         "schema_version": latest_version(),
     }
+
+
+def _term_digest(term: str) -> str:
+    return "sha256:" + hashlib.sha256(term.strip().casefold().encode("utf-8")).hexdigest()
+
+
+def settings_record(settings: dict) -> dict:
+    """The settings a package was built with, forbidden terms as digests (the manifest must not name them)."""
+    record = copy.deepcopy(settings)
+    san = record.setdefault("sanitise", {})
+    san["forbidden_terms"] = [_term_digest(t) for t in san.get("forbidden_terms") or []]
+    return record
+
+
+def settings_for_verify(record: dict | None) -> tuple[dict | None, str | None]:
+    """The settings to recompute with: the recorded ones, with the forbidden terms of the current configuration
+    when their digests match (else a problem line: the terms changed, so the redactions would differ)."""
+    from workbench.packages.settings import package_settings
+
+    if not record:
+        return None, None
+    settings = copy.deepcopy(record)
+    wanted = (record.get("sanitise") or {}).get("forbidden_terms") or []
+    current = package_settings()["sanitise"].get("forbidden_terms") or []
+    if sorted(wanted) != sorted(_term_digest(t) for t in current):
+        return None, ("settings: the configured forbidden terms differ from those the package was built with; "
+                      "the redactions cannot be recomputed")
+    settings["sanitise"]["forbidden_terms"] = current
+    return settings, None
 
 
 def load(folder) -> dict:
@@ -89,9 +121,13 @@ def verify(store, folder) -> dict:
     meta = doc["package"]
     lead = meta["lead_force"] if meta.get("lead_chosen_by") == "analyst" else None
     versions = {k: (v or {}).get("version") for k, v in doc["words"].items()}
+    settings, problem = settings_for_verify(doc.get("settings"))
+    if problem:
+        problems.append(problem)
+        return {"ok": False, "problems": problems, "figures_checked": 0, "files_checked": len(doc["files"])}
     try:
-        pkg = compute(store, meta["subject_id"], lead_force=lead, words=states.words_at(store, meta["subject_id"],
-                                                                                        versions))
+        pkg = compute(store, meta["subject_id"], lead_force=lead, settings=settings,
+                      words=states.words_at(store, meta["subject_id"], versions))
     except WorkbenchError as exc:
         problems.append(f"cannot recompute the package from this store: {exc}")
         return {"ok": False, "problems": problems, "figures_checked": 0, "files_checked": len(doc["files"])}

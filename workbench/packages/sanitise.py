@@ -147,13 +147,18 @@ def read_back(path: str | Path) -> str:
     if suffix == ".xlsx":
         import openpyxl
 
-        book = openpyxl.load_workbook(str(path), read_only=False)
+        book = openpyxl.load_workbook(str(path), read_only=True)
         parts = []
-        for ws in book.worksheets:
-            for row in ws.iter_rows(values_only=True):
-                parts += [str(v) for v in row if v is not None]
-            for hf in (ws.oddHeader, ws.oddFooter):
-                parts += [str(p.text or "") for p in (hf.left, hf.center, hf.right)]
+        try:
+            for ws in book.worksheets:
+                for row in ws.iter_rows(values_only=True):
+                    parts += [str(v) for v in row if v is not None]
+        finally:
+            book.close()
+        with zipfile.ZipFile(path) as zf:      # headers, footers and document properties live in the XML
+            parts += [html.unescape(re.sub(r"<[^>]+>", " ", zf.read(n).decode("utf-8", "replace")))
+                      for n in zf.namelist() if n.startswith(("docProps/", "xl/worksheets/")) and n.endswith(".xml")
+                      and "sheet" not in n.rsplit("/", 1)[-1]]
         return "\n".join(parts)
     if suffix == ".anx":
         data = path.read_bytes()
@@ -165,6 +170,12 @@ def read_back(path: str | Path) -> str:
         with zipfile.ZipFile(path) as zf:
             return "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
                              if n.endswith((".json", ".csv", ".html")))
+    if suffix in (".csv", ".tsv"):    # cells as a spreadsheet shows them (quotes inside a cell are doubled on disk)
+        import csv
+
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+            rows = csv.reader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+            return "\n".join("\t".join(row) for row in rows)
     return path.read_text(encoding="utf-8-sig", errors="replace")
 
 
