@@ -12,8 +12,12 @@ the results are scored against the world's ground truth (here and in tests, neve
   (exact set equality), and beside it against all the true group's incidents (referred or not);
 - runs: pairwise precision/recall over pairs of the matched true group's store incidents (two incidents in one
   found run vs in one true run_id), and the share of true runs (two or more store incidents) recovered exactly;
-- home base: km from the estimate to the true home town (mean of its LSOA centroids, as the generator places it);
-- lead force: equal to the true group's most-affected force (most true incidents) or its home town's force.
+- forces are also scored against the true group's referred incidents that name a member or give a plate (world
+  version 2 refers 30% of group incidents CCTV-only: no name or plate ties them to the group, so no series can
+  hold them; "forces_exact_named");
+- home base: km from the estimate to the truth's home base (groups.home_lat/home_lon: the home town's centre);
+- lead force: equal to the truth's most-affected force (groups.most_affected_force, or any force tied with it)
+  or its home force (groups.home_force_code).
 
 Quick: scale 0.1 (the linkage accuracy test's world); full: scale 0.5.
 """
@@ -47,12 +51,6 @@ def incident_truth(con, world: Path) -> pd.DataFrame:
     return major.rename("world_incident_id").reset_index()
 
 
-def home_towns() -> pd.DataFrame:
-    from workbench.sample import world as sample_world
-
-    return sample_world.towns(sample_world.load_places())
-
-
 def _pairs(labels: pd.Series) -> set:
     out = set()
     for _, ids in labels.dropna().groupby(labels.dropna()):
@@ -75,9 +73,8 @@ def score_results(results: dict, db, world) -> dict:
     gt = Path(world) / "ground_truth"
     truth_inc = pd.read_parquet(gt / "incidents.parquet")
     truth_groups = pd.read_parquet(gt / "groups.parquet").set_index("group_id")
-    towns = home_towns()
     by_world = truth_inc.set_index("world_incident_id")
-    store_truth = mapping.merge(truth_inc[["world_incident_id", "group_id", "run_id", "force_code"]],
+    store_truth = mapping.merge(truth_inc[["world_incident_id", "group_id", "run_id", "force_code", "cctv_only"]],
                                 on="world_incident_id", how="left").set_index("incident_id")
     per_group, tp, found_pairs_n, true_pairs_n, exact_runs, true_runs_n = {}, 0, 0, 0, 0, 0
     for gid, cb in sorted(results.items()):
@@ -94,6 +91,7 @@ def score_results(results: dict, db, world) -> dict:
         found_forces = set(cb.forces.force_code.dropna())
         in_store = store_truth[store_truth.group_id == true_g]
         true_forces_referred = set(in_store.force_code.dropna())
+        true_forces_named = set(in_store.loc[~in_store.cctv_only.astype(bool), "force_code"].dropna())
         true_forces_all = set(truth_inc.loc[truth_inc.group_id == true_g, "force_code"].dropna())
         # runs: pairs among the true group's store incidents that have a time and a place
         placed = cb.runs.route.set_index("incident_id")
@@ -108,28 +106,35 @@ def score_results(results: dict, db, world) -> dict:
         true_sets = [frozenset(s.index) for _, s in true_lab.dropna().groupby(true_lab.dropna()) if len(s) >= 2]
         exact_runs += sum(1 for s in true_sets if s in found_sets)
         true_runs_n += len(true_sets)
-        # home base
-        home_town = truth_groups.loc[true_g, "home_town"]
-        town = towns.loc[home_town]
+        # home base (the truth's, never the library's)
+        tg_row = truth_groups.loc[true_g]
+        home_town, home_force = tg_row.home_town, tg_row.home_force_code
         km = None
         if len(cb.home):
-            km = round(float(haversine_km(cb.home.latitude.iloc[0], cb.home.longitude.iloc[0], town.latitude,
-                                          town.longitude)), 2)
-        # lead force
+            km = round(float(haversine_km(cb.home.latitude.iloc[0], cb.home.longitude.iloc[0], tg_row.home_lat,
+                                          tg_row.home_lon)), 2)
+        # lead force: the truth's most-affected force (and any tied with it) or home force
         counts = truth_inc.loc[truth_inc.group_id == true_g, "force_code"].value_counts()
         most = set(counts[counts == counts.max()].index)
+        assert tg_row.most_affected_force in most, (true_g, tg_row.most_affected_force, most)
         lead = cb.lead.force_code.iloc[0] if len(cb.lead) else None
         per_group[gid] = {
             "matched": true_g, "share": round(share, 4), "incidents": int(len(inc)),
             "forces_found": sorted(found_forces), "forces_true_referred": sorted(true_forces_referred),
+            "forces_true_named": sorted(true_forces_named),
             "forces_exact": found_forces == true_forces_referred,
+            "forces_exact_named": found_forces == true_forces_named,
+            "cctv_only_in_store": int(in_store.cctv_only.astype(bool).sum()), "in_store": int(len(in_store)),
             "forces_exact_vs_all_truth": found_forces == true_forces_all,
             "runs_found": int(len(cb.runs.runs)), "runs_true": len(true_sets),
             "home_town": home_town, "home_found": cb.home.town.iloc[0] if len(cb.home) else None,
+            "away_from_home": bool(tg_row.away_from_home), "overlaps_with": tg_row.overlaps_with,
+            "home_force_found": cb.home.force_code.iloc[0] if len(cb.home) else None,
+            "home_force_share": float(cb.home.force_share.iloc[0]) if len(cb.home) else None,
             "home_km": km, "lead": lead, "lead_runner_up": cb.lead.force_code.iloc[1] if len(cb.lead) > 1 else None,
             "lead_reasons": cb.lead.reasons.iloc[0] if len(cb.lead) else None,
-            "true_most_affected": sorted(most), "true_home_force": town.force_code,
-            "lead_ok": lead in most or lead == town.force_code,
+            "true_most_affected": sorted(most), "true_home_force": home_force,
+            "lead_ok": lead in most or lead == home_force,
         }
     matched = {g: v for g, v in per_group.items() if v.get("matched")}
     return {
@@ -137,6 +142,9 @@ def score_results(results: dict, db, world) -> dict:
         "true_groups": int(truth_groups.shape[0]),
         "forces_exact": sum(v["forces_exact"] for v in matched.values()),
         "forces_exact_vs_all_truth": sum(v["forces_exact_vs_all_truth"] for v in matched.values()),
+        "forces_exact_named": sum(v["forces_exact_named"] for v in matched.values()),
+        "cctv_only_share_in_store": round(sum(v["cctv_only_in_store"] for v in matched.values())
+                                          / max(1, sum(v["in_store"] for v in matched.values())), 4),
         "run_pair_precision": round(tp / found_pairs_n, 4) if found_pairs_n else None,
         "run_pair_recall": round(tp / true_pairs_n, 4) if true_pairs_n else None,
         "runs_exact": exact_runs, "runs_true": true_runs_n,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench.crossborder.forces import flows, forces_table, home_base, lead_force
+from workbench.crossborder.forces import flows, forces_table, home_base, home_settings, home_shares, lead_force
 from workbench.crossborder.mo_linkage import Candidates, candidates, unlinked_series
 from workbench.crossborder.mo_model import PairModel, fit_model, mo_settings
 from workbench.crossborder.runs import Runs, find_runs, haversine_km, leg_feasible
@@ -65,10 +65,11 @@ def analyse(store, series_id, settings: dict | None = None) -> CrossBorder:
         raise WorkbenchError(f"none of the {len(series.incidents)} incidents of {series.kind} {series.series_id} has "
                              "both a time and a place (coordinates or a placed store): no route can be drawn")
     stores = store.query("crossborder/stores_places")
-    home = home_base(runs.runs, stores, float(cfg["home_base"]["radius_km"]))
+    home_options, home_min_share = home_settings(cfg)
+    home = home_base(runs.runs, stores, **home_options)
     home_force = home.force_code.iloc[0] if len(home) else None
-    table = forces_table(series.incidents, runs.route, home_force)
-    lead = lead_force(table, cfg["lead_force"]["weights"])
+    table = forces_table(series.incidents, runs.route, home_force, home_shares(home) if len(home) else None)
+    lead = lead_force(table, cfg["lead_force"]["weights"], home_min_share)
     return CrossBorder(series, runs, home, table, flows(runs.legs), lead)
 
 

@@ -5,15 +5,20 @@
     home_base(runs, stores)                       # estimated from where runs start and end (one-row frame)
     lead_force(table, weights)                    # per force: score, components, reasons, rank (1 = recommended)
 
-Home base: every run's start and end point; the point with the most others within radius_km (ties: more run
-starts, then the earlier run) is the densest place the group sets out from or returns to; the estimate is the
-mean of the points within radius_km of it, named by the nearest store's town; its force is the force most of
-those points (incidents) lie in (the nearest store's when none is known), which is steadier near a border.
+Home base: every run's start and end point, weighted by the time of day: a run that starts early set out from
+near where the group spent the night, one that ends late ends near where it will spend the next (weight = floor
++ (1 - floor) x rank^power, rank = the start's earliness / the end's lateness among the series' runs, 0-1;
+points without a time weigh 1). The densest place at two scales: the point with the most weight within
+radius_km (the area the group sets out from and returns to), then inside that area the point with the most
+weight within core_km (the town); the estimate is the weighted mean of the core's points, named by the nearest
+store's town. Its force is the force holding most of the core's weight, with that share (`force_share`; all the
+shares in `force_shares`), so a home on a border says so.
 
 Lead force: each force's score is the sum of weight x share over the criteria (home base: 1 for the force of the
-home base; offences, violent incidents, value stolen, incidents with a juvenile: the force's share of the
-series' total). The highest score is recommended, the next is the runner-up; reasons say which criteria each
-force leads or has. Weights: the `lead_force:` section of workbench/config/crossborder.yaml.
+home base when at least home_min_share of the home core lies in it, else 0 for every force: a home straddling
+a border is not counted; offences, violent incidents, value stolen, incidents with a juvenile: the force's
+share of the series' total). The highest score is recommended, the next is the runner-up; reasons say which
+criteria each force leads or has. Weights: the `lead_force:` section of workbench/config/crossborder.yaml.
 """
 from __future__ import annotations
 
@@ -23,17 +28,22 @@ import pandas as pd
 from workbench.crossborder.runs import haversine_km
 
 FORCE_COLUMNS = ["force_code", "force_name", "incidents", "crime_numbers", "crime_number_list", "referrals",
-                 "violent", "juvenile_incidents", "value_gbp", "runs", "first_seen", "last_seen", "is_home"]
+                 "violent", "juvenile_incidents", "value_gbp", "runs", "first_seen", "last_seen", "is_home",
+                 "home_share"]
 FLOW_COLUMNS = ["from_force", "to_force", "legs", "runs", "first_at", "last_at"]
-HOME_COLUMNS = ["latitude", "longitude", "town", "force_code", "points", "points_near", "support"]
+HOME_COLUMNS = ["latitude", "longitude", "town", "force_code", "points", "points_near", "support", "force_share",
+                "force_shares", "points_area"]
+HOME_DEFAULTS = {"radius_km": 25.0, "core_km": 8.0, "time_power": 2.0, "floor_weight": 0.1}
 CRITERIA = ("home_base", "offences", "violence", "value", "juveniles")
 
 
 def forces_table(incidents: pd.DataFrame, route: pd.DataFrame | None = None,
-                 home_force: str | None = None) -> pd.DataFrame:
+                 home_force: str | None = None, home_shares: dict | None = None) -> pd.DataFrame:
     """Per force of a series' incidents (signatures): incidents, crime numbers (distinct, listed), current
-    referrals, violent incidents, incidents with a juvenile, value, runs touching it, first and last seen, and
-    whether the home base lies in it. Incidents with no force are under force_code None. Most incidents first."""
+    referrals, violent incidents, incidents with a juvenile, value, runs touching it, first and last seen,
+    whether the home base lies in it, and the share of the home core's weight in it (`home_shares`, from
+    home_base's force_shares; 1.0 for the home force when not given). Incidents with no force are under
+    force_code None. Most incidents first."""
     if incidents.empty:
         return pd.DataFrame(columns=FORCE_COLUMNS)
     frame = incidents.copy()
@@ -54,9 +64,40 @@ def forces_table(incidents: pd.DataFrame, route: pd.DataFrame | None = None,
                      "violent": int(sub.violence.sum()), "juvenile_incidents": int((sub.juveniles > 0).sum()),
                      "value_gbp": round(float(sub.value_gbp.fillna(0).sum()), 2),
                      "runs": int(sub.run_id.dropna().nunique()), "first_seen": sub.occurred_at.min(),
-                     "last_seen": sub.occurred_at.max(), "is_home": bool(home_force is not None and force == home_force)})
+                     "last_seen": sub.occurred_at.max(), "is_home": bool(home_force is not None and force == home_force),
+                     "home_share": _home_share(force, home_force, home_shares)})
     out = pd.DataFrame(rows, columns=FORCE_COLUMNS)
     return out.sort_values(["incidents", "force_code"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _home_share(force, home_force, home_shares: dict | None) -> float:
+    if home_shares is None:
+        return 1.0 if home_force is not None and force == home_force else 0.0
+    return float(home_shares.get(force, 0.0))
+
+
+def home_settings(cfg: dict) -> tuple[dict, float]:
+    """(home_base keyword arguments, lead_force home_min_share) from the cross-border settings, checked."""
+    from workbench.errors import WorkbenchError
+
+    section = {**HOME_DEFAULTS, **(cfg.get("home_base") or {})}
+    out = {}
+    for key in HOME_DEFAULTS:
+        try:
+            out[key] = float(section[key])
+        except (TypeError, ValueError):
+            raise WorkbenchError(f"crossborder settings: home_base.{key} must be a number, not {section[key]!r}") from None
+    if not (out["radius_km"] > 0 and out["core_km"] > 0 and out["time_power"] >= 0 and 0 <= out["floor_weight"] <= 1):
+        raise WorkbenchError("crossborder settings: home_base needs radius_km and core_km above 0, time_power at "
+                             f"least 0 and floor_weight from 0 to 1 (got {out})")
+    share = (cfg.get("lead_force") or {}).get("home_min_share", 0.0)
+    try:
+        share = float(share)
+    except (TypeError, ValueError):
+        raise WorkbenchError(f"crossborder settings: lead_force.home_min_share must be a number, not {share!r}") from None
+    if not 0 <= share <= 1:
+        raise WorkbenchError(f"crossborder settings: lead_force.home_min_share must be from 0 to 1, not {share!r}")
+    return out, share
 
 
 def flows(legs: pd.DataFrame) -> pd.DataFrame:
@@ -71,33 +112,72 @@ def flows(legs: pd.DataFrame) -> pd.DataFrame:
     return out[FLOW_COLUMNS].reset_index(drop=True)
 
 
-def home_base(runs: pd.DataFrame, stores: pd.DataFrame, radius_km: float = 15.0) -> pd.DataFrame:
+def _time_of_day(values) -> np.ndarray:
+    stamps = pd.to_datetime(pd.Series(values), errors="coerce")
+    return (stamps.dt.hour + stamps.dt.minute / 60 + stamps.dt.second / 3600).to_numpy(float)
+
+
+def endpoint_weights(runs: pd.DataFrame, time_power: float = 2.0, floor_weight: float = 0.1) -> np.ndarray:
+    """Weights of the runs' start points then end points: early starts and late ends weigh most (module doc)."""
+    n = len(runs)
+    if n == 0:
+        return np.zeros(0)
+    if "start_at" not in runs or "end_at" not in runs:
+        return np.ones(2 * n)
+    starts, ends = _time_of_day(runs.start_at), _time_of_day(runs.end_at)
+    early = 1.0 - pd.Series(starts).rank(pct=True).to_numpy() + 1.0 / n      # earliest start 1, latest 1/n
+    late = pd.Series(ends).rank(pct=True).to_numpy()                         # latest end 1, earliest 1/n
+    rank = np.concatenate([early, late])
+    weights = float(floor_weight) + (1.0 - float(floor_weight)) * np.clip(rank, 0, 1) ** float(time_power)
+    return np.where(np.isnan(rank), 1.0, weights)
+
+
+def home_base(runs: pd.DataFrame, stores: pd.DataFrame, radius_km: float = 25.0, core_km: float = 8.0,
+              time_power: float = 2.0, floor_weight: float = 0.1) -> pd.DataFrame:
     """The estimated home base (one row, HOME_COLUMNS) from the runs' start and end points, or an empty frame
-    when there are no runs. `stores`: store_id, town, latitude, longitude, force_code (to name the place)."""
+    when there are no runs. `stores`: store_id, town, latitude, longitude, force_code (to name the place).
+    points: run ends; points_area / points_near: those in the home area / core; support: the core's share of
+    the weight; force_share: the home force's share of the core's weight."""
     if runs.empty:
         return pd.DataFrame(columns=HOME_COLUMNS)
     lat = np.concatenate([runs.start_lat.to_numpy(float), runs.end_lat.to_numpy(float)])
     lon = np.concatenate([runs.start_lon.to_numpy(float), runs.end_lon.to_numpy(float)])
-    is_start = np.concatenate([np.ones(len(runs), bool), np.zeros(len(runs), bool)])
+    forces = np.concatenate([runs.start_force.to_numpy(object), runs.end_force.to_numpy(object)])
+    weight = endpoint_weights(runs, time_power, floor_weight)
+    order_key = np.concatenate([np.arange(len(runs)), np.arange(len(runs))])     # ties: the earlier run, its start
     d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
-    near = d <= float(radius_km)
-    counts = near.sum(axis=1)
-    starts = (near & is_start[None, :]).sum(axis=1)
-    order = np.lexsort((np.arange(len(lat)), -starts, -counts))
-    best = order[0]
-    members = near[best]
-    home_lat, home_lon = float(lat[members].mean()), float(lon[members].mean())
-    forces = np.concatenate([runs.start_force.to_numpy(object), runs.end_force.to_numpy(object)])[members]
-    known = [f for f in forces if isinstance(f, str)]
+    area = d <= float(radius_km)
+    area_weight = (area * weight[None, :]).sum(axis=1)
+    best_area = int(np.lexsort((order_key, -np.round(area_weight, 9)))[0])
+    in_area = area[best_area]
+    core = d <= min(float(core_km), float(radius_km))
+    core_weight = np.where(in_area, (core * weight[None, :]).sum(axis=1), -1.0)
+    best = int(np.lexsort((order_key, -np.round(core_weight, 9)))[0])
+    members = core[best]
+    w = weight[members]
+    home_lat, home_lon = float((lat[members] * w).sum() / w.sum()), float((lon[members] * w).sum() / w.sum())
+    known = np.array([isinstance(f, str) for f in forces[members]])
+    shares = (pd.Series(w[known]).groupby(forces[members][known]).sum() if known.any() else pd.Series(dtype=float))
+    shares = (shares / shares.sum()).sort_index() if len(shares) else shares
+    force = shares.idxmax() if len(shares) else None
     town = None
-    force = pd.Series(known).value_counts().sort_index().idxmax() if known else None
     if len(stores):
         ds = haversine_km(home_lat, home_lon, stores.latitude.to_numpy(float), stores.longitude.to_numpy(float))
         nearest = stores.iloc[int(np.argmin(ds))]
         town = nearest.town
-        force = force if force is not None else nearest.force_code
+        if force is None:
+            force, shares = nearest.force_code, pd.Series({nearest.force_code: 1.0})
+    text = ";".join(f"{k}:{v:.2f}" for k, v in shares.sort_values(ascending=False, kind="stable").items())
     return pd.DataFrame([[round(home_lat, 5), round(home_lon, 5), town, force, int(len(lat)), int(members.sum()),
-                          round(float(members.sum()) / len(lat), 4)]], columns=HOME_COLUMNS)
+                          round(float(w.sum() / weight.sum()), 4), round(float(shares.get(force, 0.0)), 4), text,
+                          int(in_area.sum())]], columns=HOME_COLUMNS)
+
+
+def home_shares(home: pd.DataFrame) -> dict:
+    """{force_code: share of the home core's weight} from home_base's force_shares text."""
+    if home.empty or not isinstance(home.force_shares.iloc[0], str) or not home.force_shares.iloc[0]:
+        return {}
+    return {k: float(v) for k, v in (part.rsplit(":", 1) for part in home.force_shares.iloc[0].split(";"))}
 
 
 def _share(values: pd.Series) -> pd.Series:
@@ -105,13 +185,17 @@ def _share(values: pd.Series) -> pd.Series:
     return values / total if total > 0 else values * 0.0
 
 
-def lead_force(table: pd.DataFrame, weights: dict) -> pd.DataFrame:
+def lead_force(table: pd.DataFrame, weights: dict, home_min_share: float = 0.0) -> pd.DataFrame:
     """Each force of `forces_table` scored for the lead: share_* columns, score, rank (1 = recommended, 2 =
-    runner-up) and reasons (text). Ties: more offences, then the force code."""
+    runner-up) and reasons (text). The home base counts only when at least home_min_share of the home core lies
+    in the home force (its `home_share`). Ties: more offences, then the force code."""
     if table.empty:
         return pd.DataFrame(columns=["force_code", "force_name", "score", "rank", "reasons"])
     out = table[table.force_code.notna()].copy()
-    shares = {"home_base": out.is_home.astype(float), "offences": _share(out.incidents.astype(float)),
+    if "home_share" not in out:
+        out["home_share"] = out.is_home.astype(float)
+    home_counted = out.is_home.astype(bool) & (out.home_share.astype(float) >= float(home_min_share) - 1e-9)
+    shares = {"home_base": home_counted.astype(float), "offences": _share(out.incidents.astype(float)),
               "violence": _share(out.violent.astype(float)), "value": _share(out.value_gbp.astype(float)),
               "juveniles": _share(out.juvenile_incidents.astype(float))}
     out["score"] = 0.0
@@ -128,8 +212,14 @@ def lead_force(table: pd.DataFrame, weights: dict) -> pd.DataFrame:
     reasons = []
     for row in out.itertuples():
         parts = []
-        if row.is_home:
-            parts.append("home base is in this force")
+        if row.is_home and row.share_home_base > 0:
+            parts.append("home base is in this force" + (f" ({row.home_share:.0%} of its run ends)"
+                                                          if row.home_share < 1 else ""))
+        elif row.is_home:
+            parts.append(f"home base estimated on a border ({row.home_share:.0%} of its run ends here, under "
+                         f"{home_min_share:.0%}): not counted")
+        elif row.home_share > 0:
+            parts.append(f"{row.home_share:.0%} of the home base's run ends")
         for key, word in words.items():
             share = getattr(row, f"share_{key}")
             if share > 0:
@@ -140,5 +230,5 @@ def lead_force(table: pd.DataFrame, weights: dict) -> pd.DataFrame:
         reasons.append("; ".join(parts) if parts else "no offences, harm or home base")
     out["reasons"] = reasons
     keep = ["force_code", "force_name", "score", "rank", "incidents", "violent", "value_gbp", "juvenile_incidents",
-            "is_home"] + [f"share_{k}" for k in CRITERIA] + ["reasons"]
+            "is_home", "home_share"] + [f"share_{k}" for k in CRITERIA] + ["reasons"]
     return out[keep]
