@@ -79,7 +79,7 @@ def evaluate(db, world, settings: dict | None = None, seed: int = 11) -> dict:
         every = load_encoded(store, None, data.vocab)
         truth = truth_groups(store, world, every)
         truth_linked = truth_groups(store, world, data.encoded)
-    full = fit_model(data.encoded, data.labels, data.multi, settings, cfg)
+    full = fit_model(data.encoded, data.labels, data.multi, settings, cfg, data.others)
     scorers = {"model": None, "baseline": JaccardBaseline()}
     pairs = {(m, split): [] for m in scorers for split in ("within_force", "cross_force")}
     top50 = {(m, split): [] for m in scorers for split in ("within_force", "cross_force")}
@@ -94,7 +94,7 @@ def evaluate(db, world, settings: dict | None = None, seed: int = 11) -> dict:
         g = votes.index[0]
         held = data.labels.copy()
         held[mine] = -1
-        scorers["model"] = fit_model(data.encoded, held, data.multi, settings, cfg)
+        scorers["model"] = fit_model(data.encoded, held, data.multi, settings, cfg, data.others)
         rows = np.flatnonzero(truth == g)
         others = np.flatnonzero(truth != g)
         # pairs

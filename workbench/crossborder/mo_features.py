@@ -146,12 +146,21 @@ def load_encoded(store, incident_ids=None, vocab: dict | None = None) -> Encoded
     return _build(frame.reset_index(drop=True), masks["methods"], masks["goods"], violence, off, vocab)
 
 
+_ARRAYS = ("incident_id", "methods", "goods", "hour", "weekday", "days", "xyz", "chain", "sector", "force", "offenders",
+           "vehicle", "violence")
+
+
 def subset(enc: Encoded, rows) -> Encoded:
     """The rows given, as an Encoded of their own."""
     rows = np.asarray(rows, dtype=np.int64)
-    kw = {f: getattr(enc, f)[rows] for f in ("incident_id", "methods", "goods", "hour", "weekday", "days", "xyz",
-                                            "chain", "sector", "force", "offenders", "vehicle", "violence")}
+    kw = {f: getattr(enc, f)[rows] for f in _ARRAYS}
     return Encoded(frame=enc.frame.iloc[rows].reset_index(drop=True), **kw)
+
+
+def concat(parts: list[Encoded]) -> Encoded:
+    """Several Encoded (one vocab) as one."""
+    kw = {f: np.concatenate([getattr(p, f) for p in parts]) for f in _ARRAYS}
+    return Encoded(frame=pd.concat([p.frame for p in parts], ignore_index=True), **kw)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.crossborder.mo_features import (Encoded, grid_features, load_encoded, pair_features, pair_matrix,
-                                               subset)
+from workbench.crossborder.mo_features import (Encoded, concat, grid_features, load_encoded, pair_features,
+                                               pair_matrix, subset)
 from workbench.crossborder.mo_model import PairModel, fit_model, linkage_data, mo_settings
 from workbench.crossborder.settings import crossborder_settings
 from workbench.errors import WorkbenchError
@@ -159,7 +159,7 @@ def trained(store, settings: dict | None = None):
     if run is not None and key in _MODEL_CACHE:
         return _MODEL_CACHE[key]
     data = linkage_data(store, settings)
-    model = fit_model(data.encoded, data.labels, data.multi, settings, cfg)
+    model = fit_model(data.encoded, data.labels, data.multi, settings, cfg, data.others)
     if run is not None:
         _MODEL_CACHE.clear()
         _MODEL_CACHE[key] = (data, model)
@@ -234,20 +234,28 @@ def _top_incidents(store, model, data, q, q_sig, ids, top, settings, cfg) -> pd.
     codes = characteristic_codes(q, data.vocab)
     if not codes:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
-    driver = store.query("crossborder/mo_code_counts", codes=codes).tactic_code.iloc[0]
-    # twice the limit, as the query's own incidents and forces are left out after loading
-    pool_ids = store.query("crossborder/mo_candidate_pool", driver=driver, codes=codes,
-                           pool_limit=2 * int(cfg["pool_limit"])).incident_id
-    pool_ids = pool_ids[~pool_ids.isin(ids)].tolist()
-    if not pool_ids:
+    limit = int(cfg["pool_limit"])
+    mine = q.force[q.force >= 0] if cfg["other_forces_only"] else np.zeros(0, dtype=np.int64)
+    parts, have, seen = [], 0, set(ids)
+    # the rarest code drives the pool; when its incidents all lie in the query's forces, the next one too
+    for driver in store.query("crossborder/mo_code_counts", codes=codes).tactic_code:
+        found = store.query("crossborder/mo_candidate_pool", driver=driver, codes=codes,
+                            pool_limit=2 * limit).incident_id
+        found = [i for i in found.tolist() if i not in seen]
+        if not found:
+            continue
+        seen.update(found)
+        part = load_encoded(store, found, data.vocab)
+        part = subset(part, np.flatnonzero(~np.isin(part.force, mine)))
+        parts.append(part)
+        have += len(part)
+        if have >= limit:
+            break
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return pd.DataFrame(columns=INCIDENT_COLUMNS)
-    pool = load_encoded(store, pool_ids, data.vocab)
-    if cfg["other_forces_only"]:
-        pool = subset(pool, np.flatnonzero(~np.isin(pool.force, q.force[q.force >= 0]))[: int(cfg["pool_limit"])])
-    else:
-        pool = subset(pool, np.arange(min(len(pool), int(cfg["pool_limit"]))))
-    if len(pool) == 0:
-        return pd.DataFrame(columns=INCIDENT_COLUMNS)
+    pool = parts[0] if len(parts) == 1 else concat(parts)
+    pool = subset(pool, np.arange(min(len(pool), limit)))
     best_score = np.full(len(pool), -1.0)
     best_q = np.zeros(len(pool), dtype=np.int64)
     step = max(1, 2_000_000 // len(pool))

@@ -26,7 +26,7 @@ from workbench.errors import WorkbenchError
 
 DEFAULTS = {"positive_pairs_per_series": 3000, "negative_pairs_per_series": 3000, "regularisation_c": 1.0,
             "seed": 42, "top_pairs_per_group": 3, "other_forces_only": True, "pool_limit": 5000,
-            "explain_pairs": 3,
+            "explain_pairs": 3, "person_negatives": True, "person_min_incidents": 3,
             "unlinked_series": {"threshold": 0.9, "window_days": 21, "min_incidents": 3, "max_block": 4000}}
 
 
@@ -64,14 +64,21 @@ class LinkageData:
     encoded: Encoded
     labels: np.ndarray           # per row: the code of its group (first, when tied to several), -1 none
     multi: np.ndarray            # per row: tied to more than one group
+    others: np.ndarray           # per row: the code of a resolved person outside every group (-1 none), whose
+                                 # series serve only as unlinked pairs against the groups
     groups: list[str]            # code -> group id
     ties: pd.DataFrame           # group_id, incident_id
     vocab: dict = field(default_factory=dict)
 
 
 def linkage_data(store, settings: dict | None = None, vocab: dict | None = None) -> LinkageData:
+    """The incidents of every active group's series (and, with person_negatives, of resolved persons in no group)."""
+    cfg = mo_settings(settings)
     ties = store.query("crossborder/mo_group_ties")
-    ids = sorted(ties.incident_id.unique().tolist())
+    persons = store.query("crossborder/mo_person_ties", min_incidents=int(cfg["person_min_incidents"])) \
+        if cfg["person_negatives"] else pd.DataFrame(columns=["person_id", "incident_id"])
+    persons = persons[~persons.incident_id.isin(ties.incident_id)]
+    ids = sorted(set(ties.incident_id.tolist()) | set(persons.incident_id.tolist()))
     vocab = {} if vocab is None else vocab
     enc = load_encoded(store, ids, vocab)
     groups = sorted(ties.group_id.unique())
@@ -80,10 +87,14 @@ def linkage_data(store, settings: dict | None = None, vocab: dict | None = None)
     lists = [per.get(i, []) for i in enc.incident_id]
     labels = np.array([code[g[0]] if g else -1 for g in lists], dtype=np.int64)
     multi = np.array([len(g) > 1 for g in lists], dtype=bool)
-    return LinkageData(enc, labels, multi, groups, ties, vocab)
+    person_code = {p: k for k, p in enumerate(sorted(persons.person_id.unique()))}
+    first = persons.groupby("incident_id").person_id.first()
+    others = np.array([person_code[first[i]] if i in first.index else -1 for i in enc.incident_id], dtype=np.int64)
+    return LinkageData(enc, labels, multi, others, groups, ties, vocab)
 
 
-def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.random.Generator):
+def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.random.Generator,
+                   others: np.ndarray | None = None):
     """(i, j, y, weight) arrays of training pairs over rows of one encoded frame (see the module docstring)."""
     series = [np.flatnonzero(labels == g) for g in np.unique(labels[labels >= 0])]
     series = [s for s in series if len(s) >= 2]
@@ -107,10 +118,20 @@ def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.ran
     gb = (ga + rng.integers(1, len(clean), n_neg)) % len(clean)
     ni = np.array([clean[g][rng.integers(0, len(clean[g]))] for g in ga], dtype=np.int64)
     nj = np.array([clean[g][rng.integers(0, len(clean[g]))] for g in gb], dtype=np.int64)
+    person = [] if others is None else [np.flatnonzero((others == p) & (labels < 0))
+                                          for p in np.unique(others[others >= 0])]
+    person = [p for p in person if len(p)]
+    if person:   # half the unlinked pairs: a group's incident against a known other offender's (person first)
+        n_half = n_neg // 2
+        ni, nj = ni[:n_neg - n_half], nj[:n_neg - n_half]
+        ga = rng.integers(0, len(clean), n_half)
+        pa = rng.integers(0, len(person), n_half)
+        ni = np.concatenate([ni, [clean[g][rng.integers(0, len(clean[g]))] for g in ga]]).astype(np.int64)
+        nj = np.concatenate([nj, [person[k][rng.integers(0, len(person[k]))] for k in pa]]).astype(np.int64)
     i = np.concatenate(pi + [ni])
     j = np.concatenate(pj + [nj])
-    y = np.concatenate([np.ones(sum(len(a) for a in pi)), np.zeros(n_neg)])
-    w = np.concatenate(pw + [np.full(n_neg, len(series) / n_neg)])
+    y = np.concatenate([np.ones(sum(len(a) for a in pi)), np.zeros(len(ni))])
+    w = np.concatenate(pw + [np.full(len(ni), len(series) / len(ni))])
     return i, j, y, w
 
 
@@ -209,7 +230,7 @@ class PairModel:
 
 
 def fit_model(enc: Encoded, labels: np.ndarray, multi: np.ndarray | None = None, settings: dict | None = None,
-              cfg: dict | None = None) -> PairModel:
+              cfg: dict | None = None, others: np.ndarray | None = None) -> PairModel:
     """Fit the pair model on the linked / unlinked pairs of `labels` (group code per row of enc, -1 none)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -218,7 +239,7 @@ def fit_model(enc: Encoded, labels: np.ndarray, multi: np.ndarray | None = None,
     cfg = cfg or mo_settings(settings)
     multi = np.zeros(len(labels), dtype=bool) if multi is None else multi
     rng = np.random.default_rng(int(cfg["seed"]))
-    i, j, y, w = training_pairs(labels, multi, cfg, rng)
+    i, j, y, w = training_pairs(labels, multi, cfg, rng, others)
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=float(cfg["regularisation_c"]), max_iter=2000))
     pipeline.fit(pair_matrix(enc, i, j, settings), y, logisticregression__sample_weight=w)
     scaler, lr = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
