@@ -317,4 +317,7 @@ def test_render_one_line_errors(linked_db, tmp_path, capsys):
     one = _copy(linked_db, tmp_path, [f"DELETE FROM person_mentions WHERE incident_id IN ({others})",
                                       f"DELETE FROM vehicle_mentions WHERE incident_id IN ({others})"])
     one_line_error(invoke(capsys, "crossborder", "render", gid, "--out", out, "--db", one), "has one incident")
+    one.unlink()
+    blank = _copy(linked_db, tmp_path, ["UPDATE incidents SET occurred_at = NULL"])
+    one_line_error(invoke(capsys, "crossborder", "render", gid, "--out", out, "--db", blank), "both a time and a place")
     assert not out.exists()
