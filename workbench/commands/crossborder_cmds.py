@@ -119,8 +119,10 @@ def lead_cmd(series_id: str = SeriesArg, db: Optional[Path] = DbOption, json_out
         return
     home, rec, runner = summary["home_base"], summary["recommended"], summary["runner_up"]
     if home:
-        say(f"home base (estimated): near {home['town']} (force {home['force_code']}; {home['points_near']} of "
-            f"{home['points']} run ends)")
+        share = home.get("force_share")
+        say(f"home base (estimated): near {home['town']} (force {home['force_code']}"
+            + (f", {share:.0%} of its core" if share is not None else "")
+            + f"; {home['points_near']} of {home['points']} run ends)")
     else:
         say("home base: no runs to estimate it from")
     say(f"lead force: {rec['force_code']} {rec['force_name']} (score {rec['score']}): {rec['reasons']}")
