@@ -43,6 +43,7 @@ from workbench.store import Store, os_user, utcnow
 DEFAULTS = {"seed": 20241001, "min_shared_incidents": 1, "shared_vehicle_weight": 0.0,
             "leiden": {"objective": "modularity", "resolution": 1.0, "randomness": 0.001, "iterations": 2, "trials": 3},
             "min_members": 3, "min_incidents": 5, "keep_id_min_jaccard": 0.3, "broker_quantile": 0.9,
+            "betweenness_exact_max_nodes": 2000,
             "key_players": 1, "stability": {"drop_fraction": 0.05, "repeats": 5}}
 ID_PREFIX = "GR"
 GROUP_ID_MAX = 60
@@ -106,9 +107,34 @@ def communities(edges: pd.DataFrame, leiden: dict, seed: int) -> tuple[dict[str,
 
 
 # -- 3. centrality ----------------------------------------------------------------------------------------------
-def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: float = 0.9) -> pd.DataFrame:
+def _betweenness(graph, exact_max_nodes: int, seed: int) -> dict:
+    """Normalised betweenness (distance = 1 / weight) of every node, one connected component at a time (the same
+    figures as over the whole graph: no shortest path crosses components). A component larger than
+    exact_max_nodes is estimated from that many seeded source nodes (networkx's k-sample estimate), so a
+    national projection with one large component costs O(k E), not O(N E)."""
+    import networkx as nx
+
+    n = graph.number_of_nodes()
+    out = {node: 0.0 for node in graph.nodes}
+    if n <= 2:
+        return out
+    scale = 2.0 / ((n - 1) * (n - 2))        # networkx's normalisation for an undirected graph of n nodes
+    for component in nx.connected_components(graph):
+        if len(component) <= 2:
+            continue
+        sub = graph.subgraph(component)
+        k = None if len(component) <= exact_max_nodes else int(exact_max_nodes)
+        raw = nx.betweenness_centrality(sub, k=k, weight="distance", normalized=False, seed=seed)
+        for node, value in raw.items():
+            out[node] = value * scale
+    return out
+
+
+def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: float = 0.9,
+               exact_max_nodes: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Per person of the projection: community, degree, betweenness, eigenvector (within its community),
-    strength (weighted degree within its community), crosses (co-offenders in other communities), is_broker."""
+    strength (weighted degree within its community), crosses (co-offenders in other communities), is_broker.
+    Betweenness is exact for components up to exact_max_nodes persons and estimated above (`_betweenness`)."""
     import networkx as nx
 
     columns = ["person_id", "community", "degree", "betweenness", "eigenvector", "strength", "crosses", "is_broker"]
@@ -118,10 +144,13 @@ def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: 
     for a, b, w in zip(edges.source, edges.target, edges.weight):
         graph.add_edge(a, b, weight=float(w), distance=1.0 / float(w))
     degree = nx.degree_centrality(graph)
-    betweenness = nx.betweenness_centrality(graph, weight="distance", normalized=True)
+    betweenness = _betweenness(graph, exact_max_nodes, seed)
     eigen, strength = {}, {}
-    for c in sorted(set(partition.values())):
-        nodes = [n for n, k in partition.items() if k == c]
+    by_community: dict[int, list[str]] = {}
+    for n, k in partition.items():
+        by_community.setdefault(k, []).append(n)
+    for c in sorted(by_community):
+        nodes = by_community[c]
         sub = graph.subgraph(nodes)
         if sub.number_of_edges() == 0:
             eigen.update({n: 0.0 for n in nodes})
@@ -144,12 +173,26 @@ def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: 
 
 
 # -- 4. groups --------------------------------------------------------------------------------------------------
-def _joint_incidents(network: Network, members: set[str]) -> dict[str, list[str]]:
-    """incident node -> members (person ids) there, for incidents with two or more of the members."""
+def _joint_incidents(network: Network, members: set[str], involved: dict[str, list[str]] | None = None
+                     ) -> dict[str, list[str]]:
+    """incident node -> members (person ids) there, for incidents with two or more of the members.
+    `involved` (person id -> incident nodes, from `_incidents_by_person`) saves a scan of every edge."""
+    if involved is None:
+        involved = _incidents_by_person(network)
+    at: dict[str, set[str]] = {}
+    for person in members:
+        for incident in involved.get(person, ()):
+            at.setdefault(incident, set()).add(person)
+    return {i: sorted(m) for i, m in sorted(at.items()) if len(m) >= 2}
+
+
+def _incidents_by_person(network: Network) -> dict[str, list[str]]:
     e = network.edges
-    inv = e[(e.kind == "involved") & e.source.str[2:].isin(members)]
-    at = inv.groupby("target")["source"].apply(lambda s: sorted({x[2:] for x in s}))
-    return {i: m for i, m in at.items() if len(m) >= 2}
+    inv = e[e.kind == "involved"]
+    out: dict[str, list[str]] = {}
+    for source, target in zip(inv.source.str[2:], inv.target):
+        out.setdefault(source, []).append(target)
+    return out
 
 
 def candidate_groups(network: Network, partition: dict[str, int], ranks: pd.DataFrame, cfg: dict) -> list[dict]:
@@ -158,12 +201,20 @@ def candidate_groups(network: Network, partition: dict[str, int], ranks: pd.Data
     nodes = network.nodes.set_index("node_id")
     e = network.edges
     used = e[e.kind == "used"]
+    co = e[e.kind == "co_offended"]
+    co_pairs = list(zip(co.source.str[2:], co.target.str[2:]))
+    involved = _incidents_by_person(network)
+    by_community: dict[int, set[str]] = {}
+    for p, k in partition.items():
+        by_community.setdefault(k, set()).add(p)
+    inner_edges: Counter = Counter(partition.get(a) for a, b in co_pairs
+                                   if partition.get(a) is not None and partition.get(a) == partition.get(b))
     out = []
-    for c in sorted(set(partition.values())):
-        members = {p for p, k in partition.items() if k == c}
+    for c in sorted(by_community):
+        members = by_community[c]
         if len(members) < int(cfg["min_members"]):
             continue
-        joint = _joint_incidents(network, members)
+        joint = _joint_incidents(network, members, involved)
         if len(joint) < int(cfg["min_incidents"]):
             continue
         incident_nodes = nodes.loc[sorted(joint)]
@@ -178,7 +229,7 @@ def candidate_groups(network: Network, partition: dict[str, int], ranks: pd.Data
         rank["is_key_player"] = [k < int(cfg["key_players"]) for k in range(len(rank))]
         rank["role"] = np.where(rank.is_key_player, "key_player", np.where(rank.is_broker, "broker", "member"))
         possible = len(members) * (len(members) - 1) / 2
-        inner = int(((e.kind == "co_offended") & e.source.str[2:].isin(members) & e.target.str[2:].isin(members)).sum())
+        inner = int(inner_edges.get(c, 0))
         key = rank.person_id.iloc[0]
         key_label = nodes.loc[f"P:{key}", "label"] if f"P:{key}" in nodes.index else key
         out.append({"community": c, "members": sorted(members), "ranks": rank.reset_index(drop=True),
@@ -287,7 +338,8 @@ def analyse(network: Network, cfg: dict) -> dict:
     with stage("leiden"):
         partition, modularity = communities(edges, cfg["leiden"], int(cfg["seed"]))
     with stage("centrality"):
-        ranks = centrality(edges, partition, float(cfg["broker_quantile"]))
+        ranks = centrality(edges, partition, float(cfg["broker_quantile"]), int(cfg["betweenness_exact_max_nodes"]),
+                           int(cfg["seed"]))
     with stage("candidate_groups"):
         groups = candidate_groups(network, partition, ranks, cfg)
     with stage("stability"):

@@ -204,7 +204,12 @@ class PersonModel:
         if len(self.prepared) < 2:
             raise WorkbenchError("at least two records are needed to link")
         self.con = duckdb.connect(":memory:")
-        self.con.execute("SET threads TO 2")
+        engine = self.settings.persons.get("duckdb") or {}
+        self.con.execute(f"SET threads TO {int(engine.get('threads', 2))}")      # validated by settings._check_duckdb
+        if engine.get("memory_limit"):
+            self.con.execute(f"SET memory_limit = '{engine['memory_limit']}'")
+        if engine.get("temp_directory"):
+            self.con.execute(f"SET temp_directory = '{engine['temp_directory']}'")
         frame = self.prepared.loc[:, list(MODEL_COLUMNS)].copy()
         self.db_api = DuckDBAPI(connection=self.con)
         table = self.db_api.register(frame, table_name="person_records")

@@ -102,6 +102,7 @@ def resolve_persons(prepared: pd.DataFrame, settings: LinkageSettings, must_link
     """Train (unless `model_json` is given), predict, apply context and decisions, cluster."""
     if len(prepared) < 2:
         return empty_resolution(prepared, settings)
+    settings = settings.for_records(len(prepared))
     decided = {str(x) for pair in list(must_link) + list(cannot_link) for x in pair}
     if settings.persons.get("collapse_identical", True):
         with stage("collapse_identical", records=len(prepared)) as row:
@@ -163,8 +164,15 @@ def _resolve(prepared: pd.DataFrame, settings: LinkageSettings, must_link, canno
     with stage("cluster", pairs=len(pairs)):
         pairs["context"] = context_cannot_link(pairs, settings.persons.get("context") or {})
         pairs["cannot_link"] = pairs["context"].notna()
+        context = settings.persons.get("context") or {}
+        dobs = None
+        if context.get("conflicting_dob", True) and "dob" in prepared:
+            known = prepared["dob"].notna().to_numpy()
+            dobs = dict(zip(prepared["unique_id"].astype(str).to_numpy()[known], prepared["dob"].to_numpy()[known]))
+        edits = int(((settings.persons.get("comparisons") or {}).get("dob") or {}).get("max_edits", 1))
         clusters = cluster(prepared["unique_id"], pairs, settings.auto_link, must_link=must_link,
-                           cannot_link=cannot_link, separate_below=settings.separate_below)
+                           cannot_link=cannot_link, separate_below=settings.separate_below, dobs=dobs,
+                           dob_max_edits=edits)
     stats = {"records": len(prepared), "pairs_kept": int(len(pairs)),
              "links": int((pairs.match_weight >= settings.auto_link).sum()),
              "context_cuts": int(pairs.cannot_link.sum()),

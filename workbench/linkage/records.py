@@ -129,29 +129,27 @@ def prepare_person_records(frame: pd.DataFrame, id_column: str, columns: dict[st
     raw_address, raw_other, raw_group = _text(col("address"), n), _text(col("other_id"), n), _text(col("group"), n)
     out = {c: [] for c in PREPARED_COLUMNS}
     today = date.today()
+    # national lists repeat names, dates and places: each distinct raw value is normalised once
+    name_cache: dict[tuple, tuple] = {}
+    dob_cache: dict = {}
+    fold_cache: dict = {}
+    seen_values = [None if pd.isna(v) else v.to_pydatetime() for v in seen] if len(seen) else [None] * n
     for i in range(n):
-        name_part, alias = names.split_alias(raw_full[i]) if raw_full[i] else (None, None)
-        fore_part, sur_part = (names.split_alias(raw_fore[i])[0], names.split_alias(raw_sur[i])[0])
-        if raw_fore[i] and not alias:
-            alias = names.split_alias(raw_fore[i])[1]
-        forename, surname = names.fold(fore_part), names.fold(sur_part)
-        if (forename is None or surname is None) and name_part:
-            f2, s2 = names.split_full_name(names.fold(name_part.replace(",", " , ")) if "," in name_part
-                                           else names.fold(name_part))
-            forename, surname = forename or f2, surname or s2
-        if forename:
-            forename = forename.split()[0]
-        if surname:
-            surname = surname.split()[-1] if " " in surname and "-" not in surname else surname.replace(" ", "")
-        alias_norm = names.fold(raw_alias[i]) or names.fold(alias)
-        seen_i = seen.iloc[i] if len(seen) else pd.NaT
-        latest = seen_i.date() if isinstance(seen_i, pd.Timestamp) and not pd.isna(seen_i) else today
-        dob = names.parse_dob(dob_values[i], latest=min(latest, today))
+        key = (raw_full[i], raw_fore[i], raw_sur[i], raw_alias[i])
+        parts = name_cache.get(key)
+        if parts is None:
+            parts = name_cache[key] = _name_parts(*key)
+        forename, surname, alias_norm, canon = parts
+        seen_i = seen_values[i]
+        latest = min(seen_i.date(), today) if seen_i is not None else today
+        dob = _parsed_dob(dob_values[i], dob_cache)
+        if dob is not None and dob > latest.isoformat():
+            dob = None                    # born after the sighting (or today): absurd, as parse_dob sets aside
         postcode_norm, postcode_out = _postcode(raw_postcode[i])
         out["unique_id"].append(ids[i])
         out["forename_norm"].append(forename)
         out["surname_norm"].append(surname)
-        out["forename_canon"].append(names.canonical_forename(forename))
+        out["forename_canon"].append(canon)
         out["forename_initial"].append(forename[0] if forename else None)
         out["surname_initial"].append(surname[0] if surname else None)
         out["surname_prefix"].append(surname[:2] if surname else None)
@@ -161,11 +159,13 @@ def prepare_person_records(frame: pd.DataFrame, id_column: str, columns: dict[st
         out["gender_norm"].append(_gender(raw_gender[i]))
         out["postcode_norm"].append(postcode_norm)
         out["postcode_out"].append(postcode_out)
-        out["town_norm"].append(names.fold(raw_town[i]))
-        out["address_norm"].append(names.fold(raw_address[i]))
+        for column, raw in (("town_norm", raw_town[i]), ("address_norm", raw_address[i])):
+            if raw not in fold_cache:
+                fold_cache[raw] = names.fold(raw)
+            out[column].append(fold_cache[raw])
         other = raw_other[i]
         out["other_id"].append(re.sub(r"\s+", "", other).upper() or None if other else None)
-        out["seen_at"].append(None if pd.isna(seen_i) else seen_i.to_pydatetime())
+        out["seen_at"].append(seen_i)
         out["group_key"].append(raw_group[i])
     lat = pd.to_numeric(col("latitude"), errors="coerce") if "latitude" in columns else pd.Series([np.nan] * n)
     lon = pd.to_numeric(col("longitude"), errors="coerce") if "longitude" in columns else pd.Series([np.nan] * n)
@@ -184,3 +184,37 @@ def prepare_person_records(frame: pd.DataFrame, id_column: str, columns: dict[st
             prepared[c] = prepared[c].astype(object)
     prepared["seen_at"] = pd.to_datetime(prepared["seen_at"])
     return prepared
+
+
+def _name_parts(raw_full, raw_fore, raw_sur, raw_alias) -> tuple:
+    """(forename, surname, alias, canonical forename), normalised from the written full name, forename, surname
+    and alias of one record."""
+    name_part, alias = names.split_alias(raw_full) if raw_full else (None, None)
+    fore_part, sur_part = (names.split_alias(raw_fore)[0], names.split_alias(raw_sur)[0])
+    if raw_fore and not alias:
+        alias = names.split_alias(raw_fore)[1]
+    forename, surname = names.fold(fore_part), names.fold(sur_part)
+    if (forename is None or surname is None) and name_part:
+        if "," in name_part:          # "SMITH, John": surname first (fold would drop the comma)
+            surname_text, _, forename_text = name_part.partition(",")
+            f2, s2 = names.fold(forename_text), names.fold(surname_text)
+        else:
+            f2, s2 = names.split_full_name(names.fold(name_part))
+        forename, surname = forename or f2, surname or s2
+    if forename:
+        forename = forename.split()[0]
+    if surname:
+        surname = surname.split()[-1] if " " in surname and "-" not in surname else surname.replace(" ", "")
+    return forename, surname, names.fold(raw_alias) or names.fold(alias), names.canonical_forename(forename)
+
+
+def _parsed_dob(value, cache: dict) -> str | None:
+    """names.parse_dob with no upper limit (the caller compares with the sighting), once per distinct value."""
+    try:
+        key = (type(value).__name__, value)
+        hash(key)
+    except TypeError:
+        return names.parse_dob(value, latest=date.max)
+    if key not in cache:
+        cache[key] = names.parse_dob(value, latest=date.max)
+    return cache[key]

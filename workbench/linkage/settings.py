@@ -10,6 +10,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,20 @@ class LinkageSettings:
         return {"version": self.version, "sha256": self.sha256, "source": self.source,
                 "auto_link": self.auto_link, "review": self.review, "separate_below": self.separate_below}
 
+    def for_records(self, n: int) -> "LinkageSettings":
+        """The settings for an input of n records: at or above persons.national.from_records, the national
+        blocking rules and context options replace the ordinary ones (docs/linkage.md, national scale)."""
+        national = self.persons.get("national") or {}
+        if not national or n < int(national.get("from_records", 2 ** 62)):
+            return self
+        persons = copy.deepcopy(self.persons)
+        if national.get("blocking"):
+            persons["blocking"] = copy.deepcopy(national["blocking"])
+        persons["context"] = {**(persons.get("context") or {}), **(national.get("context") or {})}
+        persons["national_mode"] = True
+        return LinkageSettings(raw=self.raw, version=self.version, sha256=self.sha256, source=self.source,
+                               persons=persons, vehicles=self.vehicles)
+
 
 def _number(value: Any, where: str, minimum: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -81,8 +96,17 @@ def _check(raw: dict, source: str) -> None:
     recall = _number(training.get("prior_recall", 0.6), "persons.training.prior_recall", 0.01)
     if recall > 1:
         raise ConfigError("linkage settings: persons.training.prior_recall must be at most 1")
-    for where, rules in (("persons.blocking", persons.get("blocking") or []),
-                         ("persons.training.em_blocking", training.get("em_blocking") or [])):
+    national = persons.get("national") or {}
+    if national:
+        unknown = set(national) - {"from_records", "blocking", "context"}
+        if unknown:
+            raise ConfigError(f"linkage settings: unknown persons.national option(s) {', '.join(sorted(map(str, unknown)))}")
+        _number(national.get("from_records"), "persons.national.from_records", 2)
+    checked = [("persons.blocking", persons.get("blocking") or []),
+               ("persons.training.em_blocking", training.get("em_blocking") or [])]
+    if national.get("blocking") is not None:
+        checked.append(("persons.national.blocking", national.get("blocking") or []))
+    for where, rules in checked:
         if not rules:
             raise ConfigError(f"linkage settings: {where} lists no rule")
         for rule in rules:
@@ -110,6 +134,9 @@ def _check(raw: dict, source: str) -> None:
                     _number(v, f"persons.comparisons.{name}.{key}", 0)
             elif key == "max_edits":
                 _number(value, f"persons.comparisons.{name}.{key}", 0)
+    _check_duckdb(persons.get("duckdb") or {})
+    if "em_max_pairs" in training:
+        _number(training["em_max_pairs"], "persons.training.em_max_pairs", 1000)
     context = persons.get("context") or {}
     for key in ("max_speed_kmh", "slack_minutes", "min_km", "place_cell_degrees"):
         if key in context:
@@ -120,6 +147,23 @@ def _check(raw: dict, source: str) -> None:
             _number(vehicles[key], f"vehicles.{key}", 0)
     _check_alerts(raw.get("alerts") or {})
     _check_groups(raw.get("groups") or {})
+
+
+MEMORY_LIMIT = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})?\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+def _check_duckdb(duckdb: dict) -> None:
+    """threads, memory_limit and temp_directory end up in DuckDB SET statements: only plain values pass."""
+    if "threads" in duckdb and (isinstance(duckdb["threads"], bool) or not isinstance(duckdb["threads"], int)
+                                or not 1 <= duckdb["threads"] <= 256):
+        raise ConfigError(f"linkage settings: persons.duckdb.threads must be a whole number 1-256, "
+                          f"got {duckdb['threads']!r}")
+    limit = duckdb.get("memory_limit")
+    if limit is not None and not (isinstance(limit, str) and MEMORY_LIMIT.match(limit)):
+        raise ConfigError(f"linkage settings: persons.duckdb.memory_limit must be like 4GB or 800MB, got {limit!r}")
+    temp = duckdb.get("temp_directory")
+    if temp is not None and (not isinstance(temp, str) or not temp.strip() or "'" in temp or "\0" in temp):
+        raise ConfigError(f"linkage settings: persons.duckdb.temp_directory must be a folder path, got {temp!r}")
 
 
 ALERT_REASONS_FLAGS = ("impossible_travel", "description_conflict")
@@ -147,7 +191,7 @@ def _check_alerts(alerts: dict) -> None:
 
 
 GROUPS_KEYS = {"seed", "min_shared_incidents", "shared_vehicle_weight", "leiden", "min_members", "min_incidents",
-               "keep_id_min_jaccard", "broker_quantile", "key_players", "stability"}
+               "keep_id_min_jaccard", "broker_quantile", "key_players", "stability", "betweenness_exact_max_nodes"}
 
 
 def _check_groups(groups: dict) -> None:
@@ -158,7 +202,7 @@ def _check_groups(groups: dict) -> None:
     if unknown:
         raise ConfigError(f"linkage settings: unknown groups option(s) {', '.join(sorted(map(str, unknown)))}")
     for key, low in (("seed", 0), ("min_shared_incidents", 1), ("shared_vehicle_weight", 0), ("min_members", 2),
-                     ("min_incidents", 1), ("key_players", 0)):
+                     ("min_incidents", 1), ("key_players", 0), ("betweenness_exact_max_nodes", 10)):
         if key in groups:
             _number(groups[key], f"groups.{key}", low)
     for key in ("keep_id_min_jaccard", "broker_quantile"):
