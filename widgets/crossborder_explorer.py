@@ -97,6 +97,17 @@ def figure_bundle(fig) -> dict:
             "data": {"application/vnd.plotly.v1+json": spec, "text/plain": f"<plotly figure: {title}>"}}
 
 
+def frame_html(page: str, height: int = 520) -> str:
+    """A whole offline page (a route map) inside an iframe (srcdoc, escaped once), for a widget or a notebook."""
+    return str(fragment(TEMPLATE, part="map", page=page, height=int(height)))
+
+
+def offline_page(page: str, height: int = 520) -> w.HTML:
+    """A notebook cell's view of an offline page: folium's own notebook view asks CDNs for its scripts, this one
+    shows the page with its assets inlined (views.route_map_html), so it draws with no network."""
+    return w.HTML(frame_html(page, height), layout=w.Layout(width="100%"))
+
+
 class CrossBorderExplorer:
     def __init__(self, store, group_id: str | None = None, top: int = CANDIDATES_SHOWN, map_height: int = 520):
         self.store = store
@@ -258,7 +269,7 @@ class CrossBorderExplorer:
                          ("flow_sankey", self.sankey_out), ("day_hour", self.heat_out)):
             out.outputs = (figure_bundle(self.figures[key]),)
         page = views.route_map_html(cb)       # the marked offline page, its assets inlined
-        self.route_html.value = str(fragment(TEMPLATE, part="map", page=page, height=self.map_height))
+        self.route_html.value = frame_html(page, self.map_height)
 
     def state(self) -> dict:
         """What is on screen, as plain data (for tests and for a notebook's record)."""

@@ -1,0 +1,62 @@
+"""notebooks/04_cross_border runs headless (papermill) against a store built by `workbench sample`, `ingest` and
+`geo enrich` (tests/hotspot_fixtures.ingested_world, the session's shared world) and resolved by `run_all`
+(tests/test_crossborder_explorer.linked_world; never ground truth): it follows the group spanning most forces
+(several-forces list, analysis, timeline, route map, flows, day x hour, lead force), asks the MO model for
+look-alike incidents and an unnamed incident's candidates, finds likely series among unlinked incidents, shows the
+tactic trends, writes the group's views and the tactic-trend map (each audited) and drives the explorer."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import notebook_runner
+from tests.test_crossborder_explorer import linked_world
+from workbench import crossborder as xb
+from workbench.store import open_store
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK = REPO / "notebooks" / "04_cross_border.py"
+VIEWS = ("timeline", "routes", "flows", "heat", "lead")
+
+
+@pytest.fixture
+def demo_db(tmp_path_factory, tmp_path):
+    db = tmp_path / "nb.duckdb"
+    shutil.copy(linked_world(tmp_path_factory.getbasetemp()), db)
+    return db
+
+
+def test_notebook_executes_headless(demo_db, tmp_path):
+    with open_store(demo_db, read_only=True) as store:
+        gid = xb.several_forces(store).group_id.iloc[0]
+        cb = xb.analyse(store, gid)
+        lead = xb.lead_summary(cb)["recommended"]
+        audited_before = int(store.sql("SELECT count(*) AS n FROM audit_log").n.iloc[0])
+    out = tmp_path / "crossborder"
+    text = notebook_runner.execute(NOTEBOOK, tmp_path, {"db_path": str(demo_db), "out_dir": str(out), "top": 5})
+    assert "groups span two or more forces" in text
+    assert f"{gid} ({cb.series.label}): {len(cb.series.incidents)} incidents in {cb.forces.force_code.notna().sum()} forces" in text
+    assert f"recommended: {lead['force_code']} {lead['force_name']} (score {lead['score']:.2f})" in text
+    assert "trained on {'series': " in text and f"{gid} ranks " in text
+    assert "likely series among unlinked incidents" in text and "rising nationally" in text
+    assert f"'group': '{gid}'" in text and "'candidates': " in text
+    folder = out / gid
+    for view in VIEWS:
+        page = (folder / f"{view}.html").read_text(encoding="utf-8")
+        assert "OFFICIAL" in page and gid in page, view
+    assert "Plotly.newPlot" in (folder / "timeline.html").read_text(encoding="utf-8")
+    assert (out / "tactics.html").stat().st_size > 10_000
+    with open_store(demo_db, read_only=True) as store:
+        rows = store.sql("SELECT object, action, details FROM audit_log ORDER BY 1")
+    kinds = {o: json.loads(d).get("kind") for o, a, d in rows.itertuples(index=False) if a == "export"}
+    for view in VIEWS:
+        assert kinds[str(folder / f"{view}.html")] == f"crossborder-{view}"
+    assert kinds[str(out / "tactics.html")] == "crossborder-tactics"
+    assert len(rows) == audited_before + len(VIEWS) + 1          # the exports and nothing else were written
+
+
+def test_notebook_is_kept_without_outputs():
+    notebook_runner.assert_paired_without_outputs(NOTEBOOK)
