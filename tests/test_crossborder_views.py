@@ -293,6 +293,11 @@ def test_tactics_cli_table_json_and_map(linked_db, tmp_path, capsys):
     assert payload["trends"] and "Mann-Kendall" in payload["method"]
     assert {"tactic_code", "trend", "sen_slope", "q_value", "rising"} <= set(payload["trends"][0])
     assert (tmp_path / "t" / "tactics.html").exists() and payload["written"]["tactics"].endswith("tactics.html")
+    from markupsafe import escape
+
+    page = (tmp_path / "t" / "tactics.html").read_text(encoding="utf-8")
+    assert all(str(escape(r["first_store_name"])) in page for r in payload["first_seen"])
+    assert page.count('id="wb-marking-top"') == 1 and not re.search(r'<script\b[^>]*\bsrc=', page)
     text = invoke(capsys, "crossborder", "tactics", "--db", linked_db)
     assert text.exit_code == 0 and "rising nationally" in text.output
 

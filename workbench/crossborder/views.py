@@ -653,7 +653,12 @@ def render_tactics(store, out_dir, purpose: str | None = None, trends=None) -> d
                         tables=[_table(table, [c for c in ("tactic_code", "name", "kind", "incidents", "forces",
                                                            "first_month", "first_force_code", "trend", "sen_slope_per_year",
                                                            "p_value", "q_value", "rising") if c in table.columns],
-                                       "Tactic trends")])
+                                       "Tactic trends"),
+                                _table(trends.first_seen, ["tactic_code", "name", "first_at", "first_store_name",
+                                                           "first_town", "first_force_code", "first_force_name",
+                                                           "left_censored", "incidents", "stores", "forces"],
+                                       "Where and when each tactic was first seen (left_censored: in the store's "
+                                       "first month, so probably in use before)")])
     path = _write(folder / "tactics.html", page)
     exports.audit_export(store, "export", path, {"kind": "crossborder-tactics", "tactics": int(len(table)),
                                                  "rising": rising}, purpose)
