@@ -19,13 +19,33 @@ def _rows(frame) -> list[dict]:
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
-def _subject(group: Optional[str], person: Optional[str], vehicle: Optional[str]) -> str:
+def _subject(group: Optional[str], person: Optional[str], vehicle: Optional[str], most: bool = False,
+             store=None) -> str:
     from workbench.errors import WorkbenchError
 
     given = [v for v in (group, person, vehicle) if v]
-    if len(given) != 1:
-        raise WorkbenchError("give exactly one subject: --group GR..., --person RP... or --vehicle RV...")
+    if len(given) + bool(most) != 1:
+        raise WorkbenchError("give exactly one subject: --group GR..., --person RP..., --vehicle RV... or "
+                             "--most-cross-border")
+    if most:
+        from workbench.crossborder import several_forces
+
+        groups = several_forces(store)
+        if groups.empty:
+            raise WorkbenchError("no active group touches two or more forces: run `workbench link run` first")
+        return str(groups.group_id.iloc[0])
     return given[0]
+
+
+def _subject_and_version(subject: str) -> tuple[str, Optional[int]]:
+    """A subject id, or a package folder (its manifest names the subject and the version built)."""
+    folder = Path(subject)
+    if folder.is_dir():
+        from workbench import packages
+
+        meta = packages.load(folder)["package"]
+        return meta["subject_id"], int(meta["version"])
+    return subject, None
 
 
 @package_app.command("build")
@@ -36,6 +56,8 @@ def build_cmd(out: Path = typer.Option(..., "--out", help="Folder for the packag
               vehicle: Optional[str] = typer.Option(None, "--vehicle", help="A resolved vehicle id (RV...)."),
               lead_force: Optional[str] = typer.Option(None, "--lead-force", help="Force code to address it to "
                                                        "(default: the cross-border lead-force recommendation)."),
+              most: bool = typer.Option(False, "--most-cross-border", help="The active group touching the most "
+                                                                          "forces."),
               purpose: Optional[str] = PurposeOption, db: Optional[Path] = DbOption,
               json_out: bool = JsonOption) -> None:
     """Build a package: HTML, PDF, DOCX, annex (CSV, XLSX), i2 ANX, manifest and zip, read back and audited."""
@@ -43,8 +65,10 @@ def build_cmd(out: Path = typer.Option(..., "--out", help="Folder for the packag
     from workbench.store import open_store
 
     purpose = packages.require_purpose(purpose)
-    subject = _subject(group, person, vehicle)
+    if not most:
+        _subject(group, person, vehicle)
     with open_store(db) as store:
+        subject = _subject(group, person, vehicle, most, store)
         result = packages.build(store, subject, out, purpose=purpose, lead_force=lead_force)
     if json_out:
         emit_json(result)
@@ -138,8 +162,10 @@ def _state(subject: str, state: str, version: Optional[int], purpose: Optional[s
     from workbench import packages
     from workbench.store import open_store
 
+    subject, built = _subject_and_version(subject)
     with open_store(db) as store:
-        record = packages.set_state(store, subject, state, version, purpose=purpose)
+        record = packages.set_state(store, subject, state, version if version is not None else built,
+                                    purpose=purpose)
     if json_out:
         emit_json(record)
     else:
@@ -147,7 +173,7 @@ def _state(subject: str, state: str, version: Optional[int], purpose: Optional[s
 
 
 @package_app.command("review")
-def review_cmd(subject: str = typer.Argument(..., help="The package subject."),
+def review_cmd(subject: str = typer.Argument(..., help="The package subject, or a package folder."),
                version: Optional[int] = typer.Option(None, "--version", help="Default: the latest."),
                purpose: Optional[str] = typer.Option(None, "--purpose", help="Optional note for the audit log."),
                db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:
@@ -156,7 +182,7 @@ def review_cmd(subject: str = typer.Argument(..., help="The package subject."),
 
 
 @package_app.command("approve")
-def approve_cmd(subject: str = typer.Argument(..., help="The package subject."),
+def approve_cmd(subject: str = typer.Argument(..., help="The package subject, or a package folder."),
                 version: Optional[int] = typer.Option(None, "--version", help="Default: the latest."),
                 purpose: Optional[str] = typer.Option(None, "--purpose", help="Optional note for the audit log."),
                 db: Optional[Path] = DbOption, json_out: bool = JsonOption) -> None:

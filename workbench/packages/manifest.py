@@ -149,10 +149,35 @@ def verify(store, folder) -> dict:
         problems.append(f"lead force: package says {meta.get('lead_force')}, the store now recommends "
                         f"{pkg.meta['lead_force']}")
     if not problems and pkg.content_sha256 != doc["content_sha256"]:
-        problems.append("content: the figures and annex agree but another part of the content differs "
-                        f"(content sha256 {pkg.content_sha256[:12]}..., manifest {doc['content_sha256'][:12]}...)")
+        where = _section_differences(folder, pkg)
+        problems.append("content: the figures and annex agree but " + (where or "another part of the content differs")
+                        + f" (content sha256 {pkg.content_sha256[:12]}..., manifest {doc['content_sha256'][:12]}...)")
     return {"ok": not problems, "problems": problems, "figures_checked": len(doc["figures"]),
             "files_checked": len(doc["files"]), "subject_id": meta["subject_id"], "version": meta["version"]}
+
+
+def _section_differences(folder: Path, pkg) -> str | None:
+    """Which section's text or table differs, read from the package's own HTML (the content as published)."""
+    page = (folder / "package.html")
+    if not page.is_file():
+        return None
+    published = page.read_text(encoding="utf-8")
+    for sec in pkg.sections:
+        for text in sec["paragraphs"]:
+            if _html_text(text) not in published:
+                return f"section {sec['title']!r} now reads differently: {text[:120]!r}"
+        for table in sec["tables"]:
+            for row in table["rows"][:50]:
+                if all(_html_text(v) in published for v in row):
+                    continue
+                return f"table {table['title']!r} of section {sec['title']!r} differs (row {row[:4]})"
+    return None
+
+
+def _html_text(value) -> str:
+    from markupsafe import escape
+
+    return str(escape(str(value)))
 
 
 def diff(old, new) -> dict:

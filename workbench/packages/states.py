@@ -146,8 +146,8 @@ def set_state(store, subject_id: str, state: str, version: int | None = None, pu
     if state == "approved" and record["state"] == "draft":
         raise WorkbenchError(f"{sid} version {record['version']} is a draft: review it first "
                              "(`workbench package review`)")
-    if record["state"] == state:
-        return record
+    if record["state"] == state or (state == "reviewed" and record["state"] == "approved"):
+        return record      # already there (an approved version stays approved)
     with store.writing():
         store.con.execute("BEGIN TRANSACTION")
         try:
