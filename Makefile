@@ -58,6 +58,11 @@ demo: setup browser assets
 	$(BIN)/workbench link export --groups-only --out $(OUT)/charts/national.anx --db $(WORKBENCH_DB)
 	$(BIN)/workbench crossborder render --most-cross-border --out $(OUT)/crossborder --db $(WORKBENCH_DB)
 	$(BIN)/workbench crossborder tactics --out $(OUT)/crossborder --db $(WORKBENCH_DB)
+	$(BIN)/workbench package build --most-cross-border --out $(OUT)/packages/most-cross-border --purpose "demo: handover package of the most cross-border group" --db $(WORKBENCH_DB)
+	$(BIN)/workbench package review $(OUT)/packages/most-cross-border --db $(WORKBENCH_DB)
+	$(BIN)/workbench package approve $(OUT)/packages/most-cross-border --purpose "demo: approved for handover" --db $(WORKBENCH_DB)
+	$(BIN)/workbench package build --most-cross-border --out $(OUT)/packages/most-cross-border --purpose "demo: the approved handover package" --db $(WORKBENCH_DB)
+	$(BIN)/workbench package verify $(OUT)/packages/most-cross-border --db $(WORKBENCH_DB)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
 	$(BIN)/workbench audit verify --db $(WORKBENCH_DB)
 
