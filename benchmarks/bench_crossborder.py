@@ -23,6 +23,7 @@ Quick: scale 0.1 (the linkage accuracy test's world); full: scale 0.5.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -71,6 +72,10 @@ def score_results(results: dict, db, world) -> dict:
     finally:
         con.close()
     gt = Path(world) / "ground_truth"
+    version = json.loads((Path(world) / "manifest.json").read_text()).get("world_version", 1)
+    if version < 2:   # a world reused from before version 2 has no home bases or most-affected forces in its truth
+        raise RuntimeError(f"{world} was made by sample world version {version}; scoring needs version 2 or later "
+                           f"(delete {Path(world).parent} to rebuild it)")
     truth_inc = pd.read_parquet(gt / "incidents.parquet")
     truth_groups = pd.read_parquet(gt / "groups.parquet").set_index("group_id")
     by_world = truth_inc.set_index("world_incident_id")
