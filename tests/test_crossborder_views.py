@@ -302,8 +302,15 @@ def test_tactics_cli_table_json_and_map(linked_db, tmp_path, capsys):
     assert text.exit_code == 0 and "rising nationally" in text.output
 
 
-def test_render_one_line_errors(linked_db, tmp_path, capsys):
+def test_render_one_line_errors(linked_db, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
+    from workbench import config
+
+    real_get = config.get
+    monkeypatch.setattr(config, "get", lambda key, *a, **k: 0.01 if key == "maps.max_html_mb" else real_get(key, *a, **k))
+    one_line_error(invoke(capsys, "crossborder", "render", "--most-cross-border", "--out", out, "--db", linked_db),
+                   "over the 0.01 MB bound")
+    monkeypatch.setattr(config, "get", real_get)
     one_line_error(invoke(capsys, "crossborder", "render", "GR99999", "--out", out, "--db", linked_db), "GR99999")
     one_line_error(invoke(capsys, "crossborder", "render", "--out", out, "--db", linked_db), "--most-cross-border")
     one_line_error(invoke(capsys, "crossborder", "render", "GR00001", "--most-cross-border", "--out", out, "--db",

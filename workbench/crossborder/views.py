@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench import render
+from workbench import config, render
 from workbench.errors import WorkbenchError
 
 RUN_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
@@ -630,9 +630,15 @@ def render_group(store, series_id, out_dir, purpose: str | None = None, playback
                                      [day_hour_figure(s.incidents)]),
         "lead": lambda: lead_page(cb),
     }
+    built = {view: build() for view, build in pages.items()}    # every page first: a failure writes nothing
+    limit = float(config.get("maps.max_html_mb", 3))
+    size = len(built["routes"].encode("utf-8"))
+    if size > limit * 1_000_000:
+        raise WorkbenchError(f"{s.series_id}: the route map would be {size / 1e6:.1f} MB, over the {limit:g} MB bound "
+                             "(maps.max_html_mb); not written")
     written = {}
-    for view, build in pages.items():
-        path = _write(folder / f"{view}{PRODUCT_SUFFIX}", build())
+    for view, page in built.items():
+        path = _write(folder / f"{view}{PRODUCT_SUFFIX}", page)
         exports.audit_export(store, "export", path, {"kind": f"crossborder-{view}", "series_id": s.series_id}, purpose)
         written[view] = str(path)
     return written
