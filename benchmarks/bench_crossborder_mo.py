@@ -17,8 +17,8 @@ always beside a tactic-overlap-only baseline (Jaccard of all tactic codes: metho
   groups scored on their linked incidents outside F (`candidates`' aggregation); the rank of G among them
   (baseline ties count as an expected rank, a random tie-break).
 
-Time: `candidates` for one group series on the benchmark world's store, and on a store grown to FULL_N incidents by
-copying the store's incidents (new ids, shifted in time by whole weeks, tactics copied) when the full run asks for it.
+Time: `candidates` for the largest group series (training included, then with the model cached) on the world's
+store, and on that store grown by copies (grow_store) to 10M incidents (quick: 200k). Peak memory per step.
 Quick: the scale-0.1 linkage world (tests/test_crossborder_mo.py); full: the scale-1 world (seed 7).
 """
 from __future__ import annotations
@@ -281,4 +281,17 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
     acc = measure(evaluate, str(db), str(world))
     records.append({"step": "accuracy", "scale": scale, "wall_s": acc["wall_s"], "peak_rss_mb": acc["peak_rss_mb"],
                     "error": acc["error"], **(acc["result"] or {})})
+    # the same store grown by copies to QUICK_N / FULL_N incidents (grow_store), candidates timed there
+    n = QUICK_N if quick else FULL_N
+    big = Path(out_dir) / f"crossborder_mo_{n // 1000}k.duckdb"
+    try:
+        grown = measure(grow_store, str(db), str(big), n)
+        records.append({"step": "grow_store", "wall_s": grown["wall_s"], "peak_rss_mb": grown["peak_rss_mb"],
+                        "error": grown["error"], **(grown["result"] or {})})
+        if not grown["error"]:
+            timed = measure(_time_candidates, str(big))
+            records.append({"step": "candidates_one_series_grown", "wall_s": timed["wall_s"],
+                            "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"], **(timed["result"] or {})})
+    finally:
+        big.unlink(missing_ok=True)
     return records
