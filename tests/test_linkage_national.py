@@ -147,5 +147,14 @@ def test_stages_are_timed_only_inside_a_recording():
     assert [r["stage"] for r in recorded] == ["persons", "persons/train"]
     outer, train = recorded
     assert outer["records"] == 3 and train["note"] == 30 * 2 ** 20
-    assert outer["wall_s"] >= train["wall_s"] >= 0
+    assert outer["wall_s"] >= train["wall_s"] >= 0 and outer["cpu_s"] >= train["cpu_s"] >= 0
     assert train["peak_rss_mb"] >= train["rss_end_mb"] - 1 and train["peak_rss_mb"] > 0
+
+
+def test_full_names_written_surname_first_are_parsed_surname_first():
+    from workbench.linkage.records import prepare_person_records
+
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "name": ["WRIGHT, Dean", "Dean Wright", "SMITH-JONES, Mary Ann"]})
+    prepared = prepare_person_records(frame, "id", {"full_name": "name"})
+    assert prepared.forename_norm.tolist() == ["dean", "dean", "mary"]
+    assert prepared.surname_norm.tolist() == ["wright", "wright", "smith-jones"]
