@@ -28,7 +28,7 @@
 # `docs/crossborder.md`, `docs/performance.md`.
 
 # %% tags=["parameters"]
-db_path = "../out/workbench.duckdb"        # the store after `make demo` (groups found: notebook 03 or `workbench link run`)
+db_path = "../out/workbench.duckdb"        # the store after `make demo` (groups: notebook 03 or `workbench link run`)
 out_dir = "../out/crossborder/notebook"    # where the group's views and the tactic-trend map are written
 group_id = None                            # a group id (GR00001...), or None: the group spanning most forces
 top = 10                                   # candidates shown
@@ -51,7 +51,7 @@ store = open_store(db_path, read_only=True)   # others keep using it; the audite
 # %%
 several = xb.several_forces(store)
 if several.empty:
-    raise WorkbenchError("no group in this store spans two forces: resolve groups first (notebook 03, `workbench link run`)")
+    raise WorkbenchError("no group in this store spans two forces: find groups first (`workbench link run`)")
 print(f"{len(several)} groups span two or more forces")
 several[["group_id", "label", "forces", "force_codes", "incidents", "crime_numbers", "referrals"]].head(12)
 
@@ -150,14 +150,16 @@ alike.coefficients
 # other forces are most likely its offenders, with the features that agree and the nearest linked incidents.
 
 # %%
-unnamed = alike.incidents[alike.incidents.group_id.isna()]
-lead_incident = int((unnamed if len(unnamed) else alike.incidents).incident_id.iloc[0]) if len(alike.incidents) else None
+unnamed = alike.incidents[alike.incidents.group_id.isna()]           # no name or plate ties it to any group
+lead_incident = int(unnamed.incident_id.iloc[0]) if len(unnamed) else None
 if lead_incident is not None:
     found = mo_linkage.candidates(store, incident_id=lead_incident, top=top)
     ranked = list(found.groups.group_id)
     print(f"incident {lead_incident}: {group_id} ranks "
           + (f"{ranked.index(group_id) + 1} of {len(ranked)}" if group_id in ranked else f"outside the top {top}"))
     display(found.groups[["rank", "group_id", "label", "score", "agrees", "nearest"]])
+else:
+    print("every look-alike incident is already tied to a group by a name or a plate")
 
 # %% [markdown]
 # Incidents no group is tied to can also form a likely series on their own: incidents with one set of methods,

@@ -38,7 +38,8 @@ def test_notebook_executes_headless(demo_db, tmp_path):
     out = tmp_path / "crossborder"
     text = notebook_runner.execute(NOTEBOOK, tmp_path, {"db_path": str(demo_db), "out_dir": str(out), "top": 5})
     assert "groups span two or more forces" in text
-    assert f"{gid} ({cb.series.label}): {len(cb.series.incidents)} incidents in {cb.forces.force_code.notna().sum()} forces" in text
+    forces = cb.forces.force_code.notna().sum()
+    assert f"{gid} ({cb.series.label}): {len(cb.series.incidents)} incidents in {forces} forces" in text
     assert f"recommended: {lead['force_code']} {lead['force_name']} (score {lead['score']:.2f})" in text
     assert "trained on {'series': " in text and f"{gid} ranks " in text
     assert "likely series among unlinked incidents" in text and "rising nationally" in text
