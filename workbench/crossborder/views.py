@@ -555,7 +555,8 @@ def figures_page(title: str, figures: list, subtitle: str = "", notes=(), tables
 
 
 def _cell(value):
-    """A table cell as shown: lists joined, times to the minute (dates alone at midnight), floats to 4 figures."""
+    """A table cell as shown: lists joined, times to the minute (dates alone at midnight), floats to 4 figures
+    (whole numbers from 1,000)."""
     if isinstance(value, (list, tuple)):
         return _codes(value)
     if value is None or pd.isna(value):
@@ -563,7 +564,7 @@ def _cell(value):
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d") if value == value.normalize() else _when(value)
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
+        return f"{float(value):,.0f}" if abs(float(value)) >= 1000 else f"{float(value):.4g}"
     return value
 
 
@@ -579,7 +580,8 @@ def lead_page(cb) -> str:
 
     summary = lead_summary(cb)
     s = cb.series
-    forces = _table(cb.forces, ["force_code", "force_name", "incidents", "crime_numbers", "referrals", "violent",
+    listed = cb.forces.assign(crime_number_list=cb.forces.crime_number_list.fillna("").str.replace(";", "; "))
+    forces = _table(listed, ["force_code", "force_name", "incidents", "crime_numbers", "referrals", "violent",
                                 "juvenile_incidents", "value_gbp", "runs", "first_seen", "last_seen", "is_home",
                                 "crime_number_list"], "Forces affected")
     scores = _table(cb.lead, ["rank", "force_code", "force_name", "score", "share_home_base", "share_offences",
