@@ -91,6 +91,21 @@ def test_training_pairs_weight_each_series_once_and_keep_co_offending_out():
         training_pairs(np.array([0, 0, -1]), np.zeros(3, dtype=bool), cfg, np.random.default_rng(1))
 
 
+def test_logistic_regression_matches_scikit_learn():
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.crossborder.mo_model import logistic_regression
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3000, 5))
+    y = (x @ np.array([1.5, -1.0, 0.0, 0.3, 2.0]) + rng.logistic(size=3000) > 0.4).astype(float)
+    w = rng.uniform(0.2, 3.0, 3000)
+    for c in (0.05, 1.0):
+        coef, intercept = logistic_regression(x, y, w, c)
+        ref = LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x, y, sample_weight=w)
+        assert np.allclose(coef, ref.coef_[0], atol=1e-5) and intercept == pytest.approx(ref.intercept_[0], abs=1e-5)
+
+
 def test_settings_are_checked():
     for bad, needle in (({"pool_limit": 0}, "pool_limit"), ({"regularisation_c": "x"}, "regularisation_c"),
                         ({"unlinked_series": {"threshold": 1.5}}, "threshold")):

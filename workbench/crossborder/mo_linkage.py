@@ -267,7 +267,8 @@ def _top_incidents(store, model, data, q, q_sig, ids, top, settings, cfg) -> pd.
         best_score = np.where(better, s[arg, np.arange(len(pool))], best_score)
         best_q = np.where(better, qi[arg], best_q)
     order = np.lexsort((pool.incident_id, -best_score))[:top]
-    tied = data.ties.groupby("incident_id").group_id.agg(lambda s: ";".join(sorted(s)))
+    listed = data.ties[data.ties.incident_id.isin(pool.incident_id[order])]
+    tied = listed.sort_values("group_id").groupby("incident_id").group_id.agg(";".join)
     out = []
     for rank, r in enumerate(order, 1):
         f = pair_features(q, [best_q[r]], [r], settings, other=pool)

@@ -83,14 +83,24 @@ def linkage_data(store, settings: dict | None = None, vocab: dict | None = None)
     enc = load_encoded(store, ids, vocab)
     groups = sorted(ties.group_id.unique())
     code = {g: k for k, g in enumerate(groups)}
-    per = ties.groupby("incident_id").group_id.agg(list)
-    lists = [per.get(i, []) for i in enc.incident_id]
-    labels = np.array([code[g[0]] if g else -1 for g in lists], dtype=np.int64)
-    multi = np.array([len(g) > 1 for g in lists], dtype=bool)
+    ordered = ties.sort_values(["incident_id", "group_id"])
+    first = ordered.drop_duplicates("incident_id").set_index("incident_id").group_id.map(code)
+    labels = first.reindex(enc.incident_id).fillna(-1).to_numpy(dtype=np.int64)
+    counts = ordered.incident_id.value_counts()
+    multi = counts.reindex(enc.incident_id).fillna(0).to_numpy() > 1
     person_code = {p: k for k, p in enumerate(sorted(persons.person_id.unique()))}
-    first = persons.groupby("incident_id").person_id.first()
-    others = np.array([person_code[first[i]] if i in first.index else -1 for i in enc.incident_id], dtype=np.int64)
+    firstp = persons.sort_values(["incident_id", "person_id"]).drop_duplicates("incident_id") \
+        .set_index("incident_id").person_id.map(person_code)
+    others = firstp.reindex(enc.incident_id).fillna(-1).to_numpy(dtype=np.int64)
     return LinkageData(enc, labels, multi, others, groups, ties, vocab)
+
+
+def _draw(series: list[np.ndarray], which: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random row of series[k] for every k in `which`."""
+    flat = np.concatenate(series)
+    sizes = np.array([len(x) for x in series])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    return flat[starts[which] + (rng.random(len(which)) * sizes[which]).astype(np.int64)]
 
 
 def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.random.Generator,
@@ -116,8 +126,7 @@ def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.ran
     n_neg = int(cfg["negative_pairs_per_series"]) * len(series)
     ga = rng.integers(0, len(clean), n_neg)
     gb = (ga + rng.integers(1, len(clean), n_neg)) % len(clean)
-    ni = np.array([clean[g][rng.integers(0, len(clean[g]))] for g in ga], dtype=np.int64)
-    nj = np.array([clean[g][rng.integers(0, len(clean[g]))] for g in gb], dtype=np.int64)
+    ni, nj = _draw(clean, ga, rng), _draw(clean, gb, rng)
     person = [] if others is None else [np.flatnonzero((others == p) & (labels < 0))
                                           for p in np.unique(others[others >= 0])]
     person = [p for p in person if len(p)]
@@ -126,8 +135,8 @@ def training_pairs(labels: np.ndarray, multi: np.ndarray, cfg: dict, rng: np.ran
         ni, nj = ni[:n_neg - n_half], nj[:n_neg - n_half]
         ga = rng.integers(0, len(clean), n_half)
         pa = rng.integers(0, len(person), n_half)
-        ni = np.concatenate([ni, [clean[g][rng.integers(0, len(clean[g]))] for g in ga]]).astype(np.int64)
-        nj = np.concatenate([nj, [person[k][rng.integers(0, len(person[k]))] for k in pa]]).astype(np.int64)
+        ni = np.concatenate([ni, _draw(clean, ga, rng)])
+        nj = np.concatenate([nj, _draw(person, pa, rng)])
     i = np.concatenate(pi + [ni])
     j = np.concatenate(pj + [nj])
     y = np.concatenate([np.ones(sum(len(a) for a in pi)), np.zeros(len(ni))])
@@ -146,7 +155,10 @@ def _crew_nan(a, b_, crew):
 
 @dataclass
 class PairModel:
-    pipeline: object
+    mean: np.ndarray             # the standardiser: per model column, mean and standard deviation of training pairs
+    scale: np.ndarray
+    coef: np.ndarray             # logistic regression coefficients on the standardised columns
+    intercept: float
     features: list
     coefficients: pd.DataFrame
     training: dict
@@ -154,9 +166,7 @@ class PairModel:
     def score(self, features) -> np.ndarray:
         """Probability-like score (0-1) that each pair is one offender group's work; `features` is a frame of
         pair_features, a dict of grid_features arrays (any shape) or a matrix of pair_matrix."""
-        scaler, lr = self.pipeline.named_steps["standardscaler"], self.pipeline.named_steps["logisticregression"]
-        w = lr.coef_[0] / scaler.scale_
-        b = float(lr.intercept_[0]) - float(np.dot(w, scaler.mean_))
+        w, b = self.coef / self.scale, self.intercept - float(np.dot(self.coef / self.scale, self.mean))
         if isinstance(features, np.ndarray):
             return 1.0 / (1.0 + np.exp(-(features @ w + b))) if len(features) else np.zeros(0)
         logit = None
@@ -167,9 +177,8 @@ class PairModel:
 
     def linear(self) -> tuple[dict, float]:
         """The model as weights on the raw model columns (standardising folded in) and an intercept."""
-        scaler, lr = self.pipeline.named_steps["standardscaler"], self.pipeline.named_steps["logisticregression"]
-        w = lr.coef_[0] / scaler.scale_
-        return dict(zip(self.features, w)), float(lr.intercept_[0]) - float(np.dot(w, scaler.mean_))
+        w = self.coef / self.scale
+        return dict(zip(self.features, w)), self.intercept - float(np.dot(w, self.mean))
 
     def score_grid(self, q: Encoded, pool: Encoded, settings: dict | None = None) -> np.ndarray:
         """Scores of every (q row, pool row) pair, len(q) x len(pool), equal to score(grid_features(q, pool)) but
@@ -224,31 +233,58 @@ class PairModel:
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Per pair and feature: coefficient x standardised value (positive = pushes towards a link)."""
-        scaler, lr = self.pipeline.named_steps["standardscaler"], self.pipeline.named_steps["logisticregression"]
-        z = scaler.transform(model_matrix(features))
-        return pd.DataFrame(z * lr.coef_[0], columns=self.features, index=features.index)
+        z = (model_matrix(features) - self.mean) / self.scale
+        return pd.DataFrame(z * self.coef, columns=self.features, index=features.index)
+
+
+def logistic_regression(x: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float, iterations: int = 100,
+                        tol: float = 1e-10) -> tuple[np.ndarray, float]:
+    """Weighted L2 logistic regression by Newton's method: minimises 0.5 |coef|^2 + c sum weight x log-loss (the
+    intercept unpenalised), scikit-learn's LogisticRegression objective (tests check they agree); a dozen
+    columns need no solver library, and the import of scikit-learn (seconds) stays out of the first call."""
+    n, d = x.shape
+    z = np.column_stack([x, np.ones(n)])
+    beta = np.zeros(d + 1)
+    penal = np.r_[np.ones(d), 0.0]
+
+    def loss(b):
+        eta = z @ b
+        return 0.5 * float(np.sum(penal * b * b)) + c * float(np.sum(weight * (np.logaddexp(0.0, eta) - y * eta)))
+
+    current = loss(beta)
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        grad = penal * beta + c * (z.T @ (weight * (p - y)))
+        hess = np.diag(penal) + c * (z.T * (weight * p * (1 - p))) @ z + 1e-12 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while t > 1e-8:                      # backtracking keeps every step downhill
+            trial = loss(beta - t * step)
+            if trial <= current:
+                break
+            t /= 2
+        beta, previous, current = beta - t * step, current, trial
+        if previous - current <= tol * max(1.0, abs(current)):
+            break
+    return beta[:d], float(beta[d])
 
 
 def fit_model(enc: Encoded, labels: np.ndarray, multi: np.ndarray | None = None, settings: dict | None = None,
               cfg: dict | None = None, others: np.ndarray | None = None) -> PairModel:
     """Fit the pair model on the linked / unlinked pairs of `labels` (group code per row of enc, -1 none)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     cfg = cfg or mo_settings(settings)
     multi = np.zeros(len(labels), dtype=bool) if multi is None else multi
     rng = np.random.default_rng(int(cfg["seed"]))
     i, j, y, w = training_pairs(labels, multi, cfg, rng, others)
-    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=float(cfg["regularisation_c"]), max_iter=2000))
-    pipeline.fit(pair_matrix(enc, i, j, settings), y, logisticregression__sample_weight=w)
-    scaler, lr = pipeline.named_steps["standardscaler"], pipeline.named_steps["logisticregression"]
-    coef = pd.DataFrame({"feature": MODEL_FEATURES, "coef_per_sd": lr.coef_[0].round(4),
-                         "odds_ratio_per_sd": np.exp(lr.coef_[0]).round(4), "mean": scaler.mean_.round(4),
-                         "sd": scaler.scale_.round(4)})
-    coef = pd.concat([coef, pd.DataFrame([{"feature": "intercept", "coef_per_sd": round(float(lr.intercept_[0]), 4),
-                                           "odds_ratio_per_sd": round(float(np.exp(lr.intercept_[0])), 4)}])],
+    x = pair_matrix(enc, i, j, settings)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale < 10 * np.finfo(float).eps, 1.0, scale)     # a constant column stays as it is
+    coef_, intercept = logistic_regression((x - mean) / scale, y, w, float(cfg["regularisation_c"]))
+    coef = pd.DataFrame({"feature": MODEL_FEATURES, "coef_per_sd": coef_.round(4),
+                         "odds_ratio_per_sd": np.exp(coef_).round(4), "mean": mean.round(4), "sd": scale.round(4)})
+    coef = pd.concat([coef, pd.DataFrame([{"feature": "intercept", "coef_per_sd": round(intercept, 4),
+                                           "odds_ratio_per_sd": round(float(np.exp(intercept)), 4)}])],
                      ignore_index=True)
     training = {"series": int(len(np.unique(labels[labels >= 0]))), "linked_pairs": int(y.sum()),
                 "unlinked_pairs": int((y == 0).sum())}
-    return PairModel(pipeline, list(MODEL_FEATURES), coef, training)
+    return PairModel(mean, scale, coef_, intercept, list(MODEL_FEATURES), coef, training)
