@@ -161,6 +161,41 @@ def test_route_map_playback_needs_its_assets(cb, monkeypatch, tmp_path):
         views.route_force_map(cb, playback=True)
 
 
+def test_playback_assets_are_pinned_in_the_lock():
+    from workbench import maps
+
+    for _, url in views.PLAYBACK_JS + views.PLAYBACK_CSS:
+        assert url in maps._lock(), url
+
+
+def test_playback_steps_through_the_stops_offline(cb, chromium_path, tmp_path):
+    from tests.browser_helpers import open_offline
+
+    if not views.playback_available():
+        pytest.skip("playback assets not fetched (make assets)")
+    path = tmp_path / "playback.html"
+    path.write_text(views.route_force_map(cb, playback=True).to_html(), encoding="utf-8")
+
+    def step(page):
+        page.wait_for_selector(".timecontrol-forward")
+        frames = []
+        for _ in range(6):
+            page.wait_for_timeout(250)
+            frames.append((page.locator(".timecontrol-date").inner_text(),
+                           page.locator('path.leaflet-interactive[fill="#ffd700"]').count()))
+            page.click(".timecontrol-forward")
+        return frames
+
+    seen = open_offline(chromium_path, path, step)
+    assert seen.attempted == [] and seen.page_errors == []
+    dates = [d for d, _ in seen.result]
+    assert dates == [f"2025-03-0{d} 10:00" for d in range(3, 9)]              # a day a step from the first stop
+    shown = dict(seen.result)
+    # first frame: the first stop only; a day later: the 24 hours up to it, both ends included (Monday's 10:00,
+    # 11:30 and 13:00); Saturday 8 March 10:00: none yet of that day's (10:15, 11:45), nothing left from Monday
+    assert shown["2025-03-03 10:00"] == 1 and shown["2025-03-04 10:00"] == 3 and shown["2025-03-08 10:00"] == 0
+
+
 def _trends():
     months = pd.date_range("2025-01-01", periods=8, freq="MS")
     rows = [("RUSH", "13", "WY", m.date(), 5 + k, m) for k, m in enumerate(months)]

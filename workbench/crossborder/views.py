@@ -353,6 +353,7 @@ PLAYBACK_JS = [("iso8601", "https://cdn.jsdelivr.net/npm/iso8601-js-period@0.2.1
                ("leaflet.timedimension",
                 "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.min.js"),
                ("moment", "https://cdnjs.cloudflare.com/ajax/libs/moment.js/2.18.1/moment.min.js")]
+PLAYBACK_STEP = "P1D"          # ISO 8601: the player's step and how long a stop stays shown
 PLAYBACK_CSS = [("leaflet.timedimension_css",
                  "https://cdn.jsdelivr.net/npm/leaflet-timedimension@1.1.1/dist/leaflet.timedimension.control.css")]
 
@@ -370,8 +371,9 @@ def playback_available() -> bool:
 
 
 def _add_playback(fm, cb, required: bool) -> bool:
-    """Playback of the stops by time (folium TimestampedGeoJson) when its assets are fetched: each stop appears
-    at its time and stays for four hours. Only leaflet-timedimension, iso8601-js-period and moment are loaded
+    """Playback of the stops by time (folium TimestampedGeoJson) when its assets are fetched: the control steps
+    a day at a time from the first stop (an hourly step would be some 17,000 frames over two years) and each frame
+    shows the stops of the day up to it. Only leaflet-timedimension, iso8601-js-period and moment are loaded
     (folium also lists jQuery, jQuery UI and a highlight.js stylesheet, which the player does not use)."""
     import folium
     import folium.plugins
@@ -393,14 +395,15 @@ def _add_playback(fm, cb, required: bool) -> bool:
                                 "icon": "circle", "iconstyle": {"color": "#000", "fillColor": "#ffd700",
                                                                 "fillOpacity": 0.9, "radius": 6}}}
                 for r in route.itertuples()]
-    layer = folium.plugins.TimestampedGeoJson({"type": "FeatureCollection", "features": features}, period="PT1H",
-                                              duration="PT4H", add_last_point=False, auto_play=False,
-                                              loop=False, date_options="YYYY-MM-DD HH:mm")
+    layer = folium.plugins.TimestampedGeoJson({"type": "FeatureCollection", "features": features},
+                                              period=PLAYBACK_STEP, duration=PLAYBACK_STEP, add_last_point=False,
+                                              auto_play=False, loop=False, date_options="YYYY-MM-DD HH:mm")
     layer.default_js = list(PLAYBACK_JS)
     layer.default_css = list(PLAYBACK_CSS)
     layer.add_to(fm.map)
     fm.map.get_root().header.add_child(folium.Element(str(render.fragment("crossborder_playback_style.html.j2"))))
-    fm.notes.append("playback: the time control (bottom left) steps through the stops hour by hour")
+    fm.notes.append("playback: the time control (bottom left) steps day by day from the first stop; each frame "
+                    "shows the stops of the 24 hours up to it")
     return True
 
 
