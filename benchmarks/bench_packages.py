@@ -1,0 +1,92 @@
+"""Intelligence package build time (issue 13): the package of the largest group (most incidents), every format.
+
+    python -m benchmarks.run --out out/bench packages [--quick]
+
+World: the linkage bench's (bench_linkage.build: quick scale 0.1, full scale 1, i.e. about 50k incidents; reused
+when built). Steps, each in its own process (benchmarks.common.measure): the baseline `crossborder.analyse` of
+the group (what the package builds on), `compute` (the content, no files), and `build` (HTML, PDF, DOCX, annex
+CSV/XLSX, ANX, read-back check, manifest, zip) with the time of each stage. Target (issue 13): <= 30 s for all
+formats at 1M incidents; the 1M and 10M worlds are not built by this module (`--scale` is for that run).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from benchmarks import bench_crossborder, bench_linkage
+from benchmarks.common import measure
+
+QUICK_SCALE = bench_linkage.QUICK_SCALE
+FULL_SCALE = 1.0
+
+
+def _largest_group(db: str) -> tuple[str, int]:
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        row = store.sql("SELECT group_id, incidents FROM groups WHERE status = 'active' "
+                        "ORDER BY incidents DESC, group_id LIMIT 1")
+    return str(row.group_id.iloc[0]), int(row.incidents.iloc[0])
+
+
+def _analyse(db: str, group: str) -> dict:
+    from workbench import crossborder
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        cb = crossborder.analyse(store, group)
+    return {"incidents": int(len(cb.series.incidents))}
+
+
+def _compute(db: str, group: str) -> dict:
+    from workbench import packages
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        pkg = packages.compute(store, group)
+    return {"incidents": len(pkg.contents["incidents"]), "referrals": int(len(pkg.annex["referrals"]))}
+
+
+def _build(db: str, group: str, out: str) -> dict:
+    """The whole build, with each stage timed by wrapping the format writers."""
+    from workbench import packages
+    from workbench.packages import builder, formats, sanitise
+    from workbench.store import open_store
+
+    stages: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                stages[name] = round(stages.get(name, 0.0) + time.perf_counter() - start, 3)
+        return wrapper
+    for name in ("page_html", "write_pdf", "write_docx", "write_annex", "write_anx", "chart_images"):
+        setattr(formats, name, timed(name, getattr(formats, name)))
+    builder.compute = timed("compute", builder.compute)
+    sanitise.check_outputs = timed("read_back_check", sanitise.check_outputs)
+    shutil.rmtree(out, ignore_errors=True)
+    with open_store(db) as store:
+        result = packages.build(store, group, out, purpose="benchmark: package build time")
+    return {"incidents": result["incidents"], "pdf_pages": result["pdf_pages"], "files": len(result["files"]),
+            "bytes": sum(Path(f).stat().st_size for f in result["files"]), "stages_s": stages}
+
+
+def run(out_dir: Path, quick: bool = False, scale: float | None = None) -> list[dict]:
+    scale = scale or (QUICK_SCALE if quick else FULL_SCALE)
+    root = Path(out_dir) / ("linkage_quick" if scale == QUICK_SCALE else f"packages_{scale:g}")
+    _world, db = bench_linkage.build(root, scale)
+    bench_crossborder._resolve_if_needed(str(db))
+    group, incidents = _largest_group(str(db))
+    records = []
+    for step, fn, args in (("baseline_crossborder_analyse", _analyse, (str(db), group)),
+                           ("compute_content", _compute, (str(db), group)),
+                           ("build_all_formats", _build, (str(db), group, str(Path(out_dir) / "packages_bench")))):
+        timed = measure(fn, *args)
+        records.append({"step": step, "scale": scale, "group_id": group, "group_incidents": incidents,
+                        "wall_s": timed["wall_s"], "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"],
+                        **(timed["result"] or {})})
+    return records
