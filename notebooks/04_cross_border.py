@@ -175,13 +175,17 @@ clusters[["series_id", "incidents", "forces", "first_seen", "last_seen", "method
 # ## Tactic trends
 # Per tactic: where and when it was first seen, how it spread across forces month by month, and whether it is
 # rising nationally (Mann-Kendall on its share of each month's incidents, Sen slope, false discovery rate
-# corrected). The small multiples shade each force by the month the tactic was first seen there.
+# corrected). The lines count the forces that have seen each tactic so far; the small multiples shade each force
+# by the month the tactic was first seen there.
 
 # %%
 spread = trends.tactic_trends(store)
 print(f"{len(spread.trends)} tactics, {int(spread.trends.rising.sum())} rising nationally ({spread.method})")
 spread.trends[["tactic_code", "name", "incidents", "forces", "first_month", "first_force_name", "trend",
                "sen_slope_per_year", "q_value", "rising"]].head(12)
+
+# %%
+views.tactic_spread_figure(spread)
 
 # %%
 views.tactic_spread_maps(spread)
@@ -193,8 +197,8 @@ views.tactic_spread_maps(spread)
 
 # %%
 with store.writing():                  # the exports are audited
-    written = views.render_group(store, group_id, out_dir, purpose="notebook 04 demonstration")
-    written.update(views.render_tactics(store, out_dir, purpose="notebook 04 demonstration"))
+    written = views.render_group(store, group_id, out_dir, purpose="notebook 04 demonstration", cb=cb)
+    written.update(views.render_tactics(store, out_dir, purpose="notebook 04 demonstration", trends=spread))
 pd.DataFrame({"view": list(written), "path": list(written.values())})
 
 # %% [markdown]

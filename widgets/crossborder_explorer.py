@@ -97,6 +97,12 @@ def figure_bundle(fig) -> dict:
             "data": {"application/vnd.plotly.v1+json": spec, "text/plain": f"<plotly figure: {title}>"}}
 
 
+def _group_option(g) -> str:
+    """A picker line (plain text: a dropdown shows it as text, never as HTML)."""
+    label = f" {g.label[:40]}" if isinstance(g.label, str) and g.label else ""
+    return f"{g.group_id}{label}: {g.forces} force{'s' if g.forces != 1 else ''}, {g.incidents} incidents"
+
+
 def frame_html(page: str, height: int = 520) -> str:
     """A whole offline page (a route map) inside an iframe (srcdoc, escaped once), for a widget or a notebook."""
     return str(fragment(TEMPLATE, part="map", page=page, height=int(height)))
@@ -109,14 +115,13 @@ def offline_page(page: str, height: int = 520) -> w.HTML:
 
 
 class CrossBorderExplorer:
-    def __init__(self, store, group_id: str | None = None, top: int = CANDIDATES_SHOWN, map_height: int = 520):
+    def __init__(self, store, group_id: str | None = None, top: int = CANDIDATES_SHOWN, map_height: int = 640):
         self.store = store
         self.top = int(top)
         self.map_height = int(map_height)
         self.groups = xb.several_forces(store, min_forces=1)   # every active group, most forces first
         self.group = w.Dropdown(description="group", options=[
-            (f"{g.group_id}: {g.forces} force{'s' if g.forces != 1 else ''}, {g.incidents} incidents", g.group_id)
-            for g in self.groups.itertuples()], layout=w.Layout(width="420px"))
+            (_group_option(g), g.group_id) for g in self.groups.itertuples()], layout=w.Layout(width="560px"))
         self.incident = w.Combobox(description="incident", placeholder="incident id", ensure_option=False,
                                    continuous_update=False, layout=w.Layout(width="260px"))
         self.candidates_button = w.Button(description="MO candidates", tooltip="groups in other forces with this MO")
