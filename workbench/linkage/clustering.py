@@ -171,8 +171,7 @@ def cluster(ids: Iterable, pairs: pd.DataFrame, threshold: float, must_link: Ite
             best[x] = (math.inf, CONFIRMED)
     order = np.argsort(-weight, kind="stable")
     candidates = order[(weight[order] >= threshold) & ~negative[order]]
-    for k in candidates:
-        a, b, w = left[k], right[k], float(weight[k])
+    for a, b, w in zip(left[candidates].tolist(), right[candidates].tolist(), weight[candidates].tolist()):
         if a not in known or b not in known:
             continue
         ra, rb = clusters.find(a), clusters.find(b)
@@ -188,18 +187,18 @@ def cluster(ids: Iterable, pairs: pd.DataFrame, threshold: float, must_link: Ite
         for x in (a, b):
             if x not in best or best[x][0] < w:
                 best[x] = (w, MODEL)
-    rows = []
-    label: dict[str, str] = {}
-    for root, members in clusters.members.items():
-        label[root] = min(members)
+    label = {root: (min(members) if len(members) > 1 else root) for root, members in clusters.members.items()}
+    cluster_ids, weights, how = [], [], []
     for i in ids:
         root = clusters.find(i)
-        w, how = best.get(i, (None, SINGLETON))
+        w, joined = best.get(i, (None, SINGLETON))
         if len(clusters.members[root]) == 1:
-            w, how = None, SINGLETON
-        rows.append({"record_id": i, "cluster_id": label[root],
-                     "match_weight": None if w is None or math.isinf(w) else w, "joined_by": how})
-    return pd.DataFrame(rows, columns=["record_id", "cluster_id", "match_weight", "joined_by"])
+            w, joined = None, SINGLETON
+        cluster_ids.append(label[root])
+        weights.append(None if w is None or math.isinf(w) else w)
+        how.append(joined)
+    return pd.DataFrame({"record_id": ids, "cluster_id": cluster_ids, "match_weight": weights, "joined_by": how},
+                        columns=["record_id", "cluster_id", "match_weight", "joined_by"])
 
 
 def context_cannot_link(pairs: pd.DataFrame, context: dict) -> pd.Series:

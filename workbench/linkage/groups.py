@@ -209,6 +209,10 @@ def candidate_groups(network: Network, partition: dict[str, int], ranks: pd.Data
         by_community.setdefault(k, set()).add(p)
     inner_edges: Counter = Counter(partition.get(a) for a, b in co_pairs
                                    if partition.get(a) is not None and partition.get(a) == partition.get(b))
+    vehicles_at: dict[str, list[tuple[int, str]]] = {}          # incident -> (edge position, vehicle id)
+    for k, (source, target) in enumerate(zip(used.source.str[2:], used.target)):
+        vehicles_at.setdefault(target, []).append((k, source))
+    ranks_of = {c: frame for c, frame in ranks.groupby("community")} if len(ranks) else {}
     out = []
     for c in sorted(by_community):
         members = by_community[c]
@@ -218,12 +222,12 @@ def candidate_groups(network: Network, partition: dict[str, int], ranks: pd.Data
         if len(joint) < int(cfg["min_incidents"]):
             continue
         incident_nodes = nodes.loc[sorted(joint)]
-        vehicles = Counter(used[used.target.isin(set(joint))].source.str[2:])
+        vehicles = Counter(v for _k, v in sorted(e for i in joint for e in vehicles_at.get(i, ())))
         tactics: Counter = Counter()
         for attrs in incident_nodes["attrs"]:
             tactics.update(set(json.loads(attrs).get("tactics", [])))
         seen_together = Counter(p for ms in joint.values() for p in ms)
-        rank = ranks[ranks.person_id.isin(members)].copy()
+        rank = ranks_of[c].copy() if c in ranks_of else ranks.iloc[0:0].copy()
         rank["incidents"] = rank.person_id.map(seen_together).fillna(0).astype(int)
         rank = rank.sort_values(["eigenvector", "strength", "person_id"], ascending=[False, False, True])
         rank["is_key_player"] = [k < int(cfg["key_players"]) for k in range(len(rank))]
@@ -320,7 +324,8 @@ def stability(edges: pd.DataFrame, groups: list[list[str]], partition: dict[str,
         found: dict[int, set] = {}
         for p, c in part.items():
             found.setdefault(c, set()).add(p)
-        best = [max([jaccard(g, s) for s in found.values()] + [0.0]) for g in groups]
+        # only the communities holding a member can overlap a group (every other Jaccard is 0)
+        best = [max([jaccard(g, found[c]) for c in {part[m] for m in g if m in part}] + [0.0]) for g in groups]
         per_repeat.append(float(np.mean(best)))
         worst.append(float(min(best)))
         aris.append(adjusted_rand([partition.get(m, -1) for m in members], [part.get(m, -1) for m in members]))

@@ -83,9 +83,11 @@ def collapse_identical(prepared: pd.DataFrame, keep_apart=()) -> tuple[pd.DataFr
     ids = prepared["unique_id"].astype(str)
     full = prepared["forename_norm"].notna() & prepared["surname_norm"].notna() & prepared["dob"].notna() \
         & ~ids.isin(set(keep_apart))
-    columns = [prepared[c].astype(object).tolist() for c in IDENTITY_COLUMNS]
-    key = pd.Series(["\x1f".join("" if v is None or v != v else str(v) for v in values) for values in zip(*columns)],
-                    index=prepared.index)
+    key = None
+    for c in IDENTITY_COLUMNS:                      # "" for a missing value, the columns joined by \x1f
+        column = prepared[c].astype(object)
+        text = column.where(column.notna(), "").astype(str)
+        key = text if key is None else key + "\x1f" + text
     key = key.where(full, "\x00" + ids)
     rep = ids.groupby(key).transform("min")
     mapping = pd.Series(rep.to_numpy(), index=ids.to_numpy())

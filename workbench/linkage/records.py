@@ -127,46 +127,47 @@ def prepare_person_records(frame: pd.DataFrame, id_column: str, columns: dict[st
     dob_values = col("dob").astype(object).tolist() if "dob" in columns else [None] * n
     raw_gender, raw_postcode, raw_town = _text(col("gender"), n), _text(col("postcode"), n), _text(col("town"), n)
     raw_address, raw_other, raw_group = _text(col("address"), n), _text(col("other_id"), n), _text(col("group"), n)
-    out = {c: [] for c in PREPARED_COLUMNS}
+    out: dict[str, list] = {c: [] for c in PREPARED_COLUMNS}     # the prepared columns, in order
     today = date.today()
-    # national lists repeat names, dates and places: each distinct raw value is normalised once
+    # national lists repeat names, dates and places: each distinct raw value is normalised once, and each
+    # column is built in one pass
     name_cache: dict[tuple, tuple] = {}
-    dob_cache: dict = {}
-    fold_cache: dict = {}
+    for key in zip(raw_full, raw_fore, raw_sur, raw_alias):
+        if key not in name_cache:
+            name_cache[key] = _name_parts(*key)
+    parts = [name_cache[key] for key in zip(raw_full, raw_fore, raw_sur, raw_alias)]
     seen_values = [None if pd.isna(v) else v.to_pydatetime() for v in seen] if len(seen) else [None] * n
-    for i in range(n):
-        key = (raw_full[i], raw_fore[i], raw_sur[i], raw_alias[i])
-        parts = name_cache.get(key)
-        if parts is None:
-            parts = name_cache[key] = _name_parts(*key)
-        forename, surname, alias_norm, canon = parts
-        seen_i = seen_values[i]
-        latest = min(seen_i.date(), today) if seen_i is not None else today
-        dob = _parsed_dob(dob_values[i], dob_cache)
-        if dob is not None and dob > latest.isoformat():
-            dob = None                    # born after the sighting (or today): absurd, as parse_dob sets aside
-        postcode_norm, postcode_out = _postcode(raw_postcode[i])
-        out["unique_id"].append(ids[i])
-        out["forename_norm"].append(forename)
-        out["surname_norm"].append(surname)
-        out["forename_canon"].append(canon)
-        out["forename_initial"].append(forename[0] if forename else None)
-        out["surname_initial"].append(surname[0] if surname else None)
-        out["surname_prefix"].append(surname[:2] if surname else None)
-        out["full_name_norm"].append(" ".join(p for p in (forename, surname) if p) or None)
-        out["alias_norm"].append(alias_norm)
-        out["dob"].append(dob)
-        out["gender_norm"].append(_gender(raw_gender[i]))
-        out["postcode_norm"].append(postcode_norm)
-        out["postcode_out"].append(postcode_out)
-        for column, raw in (("town_norm", raw_town[i]), ("address_norm", raw_address[i])):
-            if raw not in fold_cache:
-                fold_cache[raw] = names.fold(raw)
-            out[column].append(fold_cache[raw])
-        other = raw_other[i]
-        out["other_id"].append(re.sub(r"\s+", "", other).upper() or None if other else None)
-        out["seen_at"].append(seen_i)
-        out["group_key"].append(raw_group[i])
+    latest = [min(v.date(), today).isoformat() if v is not None else today.isoformat() for v in seen_values]
+    dob_cache: dict = {}
+    dobs = [_parsed_dob(v, dob_cache) for v in dob_values]
+    fold_cache: dict = {}
+
+    def folded(values):
+        for v in values:
+            if v not in fold_cache:
+                fold_cache[v] = names.fold(v)
+        return [fold_cache[v] for v in values]
+
+    postcodes = [_postcode(v) for v in raw_postcode]
+    out["unique_id"] = list(ids)
+    out["forename_norm"] = [f for f, _s, _a, _c in parts]
+    out["surname_norm"] = [s for _f, s, _a, _c in parts]
+    out["forename_canon"] = [c for _f, _s, _a, c in parts]
+    out["forename_initial"] = [f[0] if f else None for f in out["forename_norm"]]
+    out["surname_initial"] = [s[0] if s else None for s in out["surname_norm"]]
+    out["surname_prefix"] = [s[:2] if s else None for s in out["surname_norm"]]
+    out["full_name_norm"] = [" ".join(x for x in (f, s) if x) or None for f, s, _a, _c in parts]
+    out["alias_norm"] = [a for _f, _s, a, _c in parts]
+    # born after the sighting (or today): absurd, set aside as parse_dob does
+    out["dob"] = [d if d is None or d <= last else None for d, last in zip(dobs, latest)]
+    out["gender_norm"] = [_gender(v) for v in raw_gender]
+    out["postcode_norm"] = [pc for pc, _o in postcodes]
+    out["postcode_out"] = [o for _pc, o in postcodes]
+    out["town_norm"] = folded(raw_town)
+    out["address_norm"] = folded(raw_address)
+    out["other_id"] = [re.sub(r"\s+", "", other).upper() or None if other else None for other in raw_other]
+    out["seen_at"] = seen_values
+    out["group_key"] = list(raw_group)
     lat = pd.to_numeric(col("latitude"), errors="coerce") if "latitude" in columns else pd.Series([np.nan] * n)
     lon = pd.to_numeric(col("longitude"), errors="coerce") if "longitude" in columns else pd.Series([np.nan] * n)
     lat = lat.where(lat.between(-90, 90)).to_numpy(dtype=float)
