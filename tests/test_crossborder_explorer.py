@@ -270,3 +270,80 @@ def test_hostile_names_show_escaped(writable):
     page = _route_page(x)
     assert "alert(1)" in page and HOSTILE not in page and "<img src=x" not in page
     assert "\\u003cscript" not in page and "\\u003cimg" not in page     # nor as JSON for a tooltip to decode
+
+
+@pytest.mark.browser
+def test_explorer_renders_offline_in_voila_and_runs_no_hostile_script(writable, tmp_path, chromium_path):
+    """Served by Voila on 127.0.0.1 and opened in headless chromium with every other address refused: the four
+    figures draw (JupyterLab's plotly renderer in the Output widgets), the route map draws inside its iframe, and
+    names written as <script>/<img onerror> in the store open no dialog and raise no page error."""
+    import subprocess
+    import sys
+
+    import nbformat
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_voila_browser import _free_port, _wait_for
+    from workbench import maps
+
+    gid = xb.several_forces(writable).group_id.iloc[0]
+    placed = xb.get_series(writable, gid).incidents.dropna(subset=["store_id", "occurred_at"])
+    writable.con.execute("UPDATE groups SET label = $l WHERE group_id = $g", {"l": HOSTILE, "g": gid})
+    writable.con.execute("UPDATE forces SET name = $n", {"n": '<img src=x onerror="alert(2)">'})
+    writable.con.execute("UPDATE stores SET name = $n, town = $n WHERE store_id = $s",
+                         {"n": HOSTILE + " Town", "s": placed.store_id.iloc[0]})
+    db = Path(writable.path)
+    writable.close()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from workbench.store import open_store\nfrom widgets.crossborder_explorer import CrossBorderExplorer\n"
+        f"store = open_store({str(db)!r}, read_only=True)\nexplorer = CrossBorderExplorer(store, top=3)\n"
+        f"explorer.pick_incident({int(placed.incident_id.iloc[0])})\nexplorer.panel")]
+    served = tmp_path / "served"
+    served.mkdir()
+    nbformat.write(nb, served / "explorer.ipynb")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "voila", "explorer.ipynb", "--no-browser", f"--port={port}",
+                             "--Voila.ip=127.0.0.1", "--ServerApp.allow_root=True"], cwd=served,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    outside, page_errors, dialogs = [], [], []
+    try:
+        _wait_for(port, proc)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path, args=maps.CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+
+            def route(r):
+                url = r.request.url
+                if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "about:")):
+                    r.continue_()
+                else:
+                    outside.append(url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"http://127.0.0.1:{port}/", timeout=240_000)
+            page.wait_for_selector(".wb-xb-summary", timeout=240_000)
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4",
+                                   timeout=120_000)
+            plots = page.locator(".js-plotly-plot").count()
+            route_map = page.frame_locator("iframe[title='route map']")
+            route_map.locator(".leaflet-overlay-pane path").first.wait_for(timeout=60_000)
+            legs = route_map.locator(".leaflet-overlay-pane path").count()
+            text = page.inner_text("body")
+            page.wait_for_timeout(1000)
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert plots == 4 and legs > 10
+    assert HOSTILE in text and "Traceback" not in text          # the name shows as the characters written
+    assert not dialogs and not page_errors, (dialogs, page_errors)
+    # Voila's own page template asks a CDN for Font Awesome stylesheets; blocked, the page still works
+    assert all("@fortawesome/fontawesome-free" in url for url in outside), outside
