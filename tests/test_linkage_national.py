@@ -77,6 +77,8 @@ def test_national_settings_apply_from_the_configured_size(tmp_path):
     assert all("place_cell" in rule or "dob" in rule or not isinstance(rule, list) or rule in
                (["alias_norm"], ["other_id"]) for rule in big.persons["blocking"])
     assert settings.persons["blocking"] != big.persons["blocking"]
+    assert big.auto_link == national["thresholds"]["auto_link"] < settings.auto_link
+    assert big.review == settings.review
 
 
 @pytest.mark.parametrize("text, needle", [
@@ -84,6 +86,7 @@ def test_national_settings_apply_from_the_configured_size(tmp_path):
     ("persons:\n  national:\n    from_records: 10\n    blocking:\n      - [nope]\n", "unknown column"),
     ("persons:\n  duckdb:\n    memory_limit: \"4GB'; DROP TABLE x; --\"\n", "memory_limit"),
     ("persons:\n  duckdb:\n    threads: 0\n", "threads"),
+    ("persons:\n  national:\n    from_records: 10\n    thresholds:\n      auto_link: -5\n", "review must not exceed"),
     ("persons:\n  duckdb:\n    temp_directory: \"/tmp/x'y\"\n", "temp_directory"),
 ])
 def test_bad_national_and_engine_settings_are_one_clear_error(tmp_path, text, needle):

@@ -66,6 +66,7 @@ class LinkageSettings:
         if national.get("blocking"):
             persons["blocking"] = copy.deepcopy(national["blocking"])
         persons["context"] = {**(persons.get("context") or {}), **(national.get("context") or {})}
+        persons["thresholds"] = {**persons["thresholds"], **(national.get("thresholds") or {})}
         persons["national_mode"] = True
         return LinkageSettings(raw=self.raw, version=self.version, sha256=self.sha256, source=self.source,
                                persons=persons, vehicles=self.vehicles)
@@ -98,10 +99,17 @@ def _check(raw: dict, source: str) -> None:
         raise ConfigError("linkage settings: persons.training.prior_recall must be at most 1")
     national = persons.get("national") or {}
     if national:
-        unknown = set(national) - {"from_records", "blocking", "context"}
+        unknown = set(national) - {"from_records", "blocking", "context", "thresholds"}
         if unknown:
             raise ConfigError(f"linkage settings: unknown persons.national option(s) {', '.join(sorted(map(str, unknown)))}")
         _number(national.get("from_records"), "persons.national.from_records", 2)
+        merged = {**thresholds, **(national.get("thresholds") or {})}
+        if set(national.get("thresholds") or {}) - {"auto_link", "review", "separate_below"}:
+            raise ConfigError("linkage settings: persons.national.thresholds takes auto_link, review, separate_below")
+        for key in ("auto_link", "review"):
+            _number(merged.get(key), f"persons.national.thresholds.{key}")
+        if float(merged["review"]) > float(merged["auto_link"]):
+            raise ConfigError("linkage settings: persons.national.thresholds.review must not exceed auto_link")
     checked = [("persons.blocking", persons.get("blocking") or []),
                ("persons.training.em_blocking", training.get("em_blocking") or [])]
     if national.get("blocking") is not None:
