@@ -209,6 +209,8 @@ def test_unlinked_series_are_unlinked_clusters(mo_world):
     with open_store(db, read_only=True) as store:
         found = unlinked_series(store)
         linked = set(store.query("crossborder/mo_group_ties").incident_id)
+        first = store.query("crossborder/incidents", incident_ids=[int(i) for i in found.incident_ids.iloc[0].split(";")],
+                            all=False) if len(found) else None
     cfg = mo_settings()["unlinked_series"]
     assert list(found.columns[:3]) == ["series_id", "incidents", "incident_ids"]
     if len(found):
@@ -217,6 +219,9 @@ def test_unlinked_series_are_unlinked_clusters(mo_world):
             ids = [int(i) for i in row.incident_ids.split(";")]
             assert len(ids) == row.incidents >= cfg["min_incidents"] and not set(ids) & linked
             assert row.mean_score >= cfg["threshold"]
+        days = pd.to_datetime(first.occurred_at).sort_values().diff().dt.total_seconds().dropna() / 86400
+        assert (days <= cfg["window_days"]).all()                 # a chain of incidents each within the window
+    assert len(found) >= 1                                         # the quick world holds unnamed group incidents
 
 
 def test_cli_candidates_json_and_one_line_errors(mo_world, capsys):

@@ -24,6 +24,7 @@ import pandas as pd
 from workbench.crossborder.mo_features import (Encoded, concat, grid_features, load_encoded, pair_features,
                                                pair_matrix, subset)
 from workbench.crossborder.mo_model import PairModel, fit_model, linkage_data, mo_settings
+from workbench.crossborder.runs import EARTH_KM
 from workbench.crossborder.settings import crossborder_settings
 from workbench.errors import WorkbenchError
 
@@ -282,16 +283,20 @@ def _top_incidents(store, model, data, q, q_sig, ids, top, settings, cfg) -> pd.
 
 
 def unlinked_series(store, settings: dict | None = None) -> pd.DataFrame:
-    """Clusters of incidents no group is tied to that form a likely series of their own: incidents with one
-    methods set, scored pairwise within `window_days`, joined when the pair score reaches `threshold`
-    (single linkage), reported from `min_incidents` up. Ids UNL001... in order of size."""
+    """Clusters of incidents no group is tied to that form a likely series of their own. Incidents with the same
+    methods and goods are scored pairwise when within `window_days` and `max_road_hours` by road of each other,
+    and joined when the pair score reaches `threshold` (single linkage); a signature shown by more than
+    `max_signature_share` of ordinary offenders' incidents (resolved persons in no group) is commonplace
+    (concealing alcohol, say) and cannot tell one series from the rest, so it is not clustered; nor is one shown
+    by more than `max_unlinked_share` of the unlinked incidents. Clusters of `min_incidents` or more, ids
+    UNL001... largest first."""
     settings = settings or crossborder_settings()
     cfg = mo_settings(settings)
     un = cfg["unlinked_series"]
     data, model = trained(store, settings)
-    linked = set(data.ties.incident_id.astype(int))
+    linked = data.ties.incident_id.astype(np.int64).to_numpy()
     every = load_encoded(store, None, data.vocab)
-    keep = ~np.isin(every.incident_id, list(linked)) & ~np.isnan(every.days) & (every.methods > 0)
+    keep = ~np.isin(every.incident_id, linked) & ~np.isnan(every.days) & (every.methods > 0)
     enc = subset(every, np.flatnonzero(keep))
     sig = enc.frame
     parent = np.arange(len(sig))
@@ -302,11 +307,22 @@ def unlinked_series(store, settings: dict | None = None) -> pd.DataFrame:
             x = parent[x]
         return x
 
-    edges_score = {}
-    window = float(un["window_days"])
-    for mask in np.unique(enc.methods):
-        rows = np.flatnonzero(enc.methods == mask)
-        if len(rows) < int(un["min_incidents"]):
+    runs = settings["runs"]
+    km_per_hour = float(runs["speed_limit_kmh"]) / float(runs["detour_factor"])
+    edges = []
+    window, reach = float(un["window_days"]), float(un["max_road_hours"])
+    keys = pd.Series(list(zip(enc.methods.tolist(), enc.goods.tolist())))
+    blocks = keys.groupby(keys).indices
+    # how common each signature is among ordinary offending: the incidents of resolved persons in no group (the
+    # unlinked incidents themselves when there are none)
+    known = (data.others >= 0) & (data.labels < 0)
+    ref = data.encoded if known.any() else enc
+    ref_keys = pd.Series(list(zip(ref.methods[known].tolist(), ref.goods[known].tolist()))) if known.any() else keys
+    share = ref_keys.value_counts() / max(1, len(ref_keys))
+    for key, rows in blocks.items():
+        rows = np.asarray(rows)
+        if len(rows) < int(un["min_incidents"]) or share.get(key, 0.0) > float(un["max_signature_share"]) \
+                or len(rows) > float(un["max_unlinked_share"]) * len(enc):
             continue
         rows = rows[np.argsort(enc.days[rows])][-int(un["max_block"]):]
         days = enc.days[rows]
@@ -317,27 +333,36 @@ def unlinked_series(store, settings: dict | None = None) -> pd.DataFrame:
             continue
         i = np.repeat(np.arange(len(rows)), counts)
         j = np.concatenate([np.arange(k + 1, e) for k, e in enumerate(ends) if e > k + 1])
-        s = model.score(pair_matrix(enc, rows[i], rows[j], settings))
-        hit = s >= float(un["threshold"])
-        for a, b, v in zip(rows[i][hit], rows[j][hit], s[hit]):
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[ra] = rb
-            edges_score[(int(a), int(b))] = float(v)
-    roots = np.array([find(x) for x in range(len(sig))])
+        a, b = rows[i], rows[j]
+        cos = np.clip(np.einsum("ij,ij->i", enc.xyz[a], enc.xyz[b]), -1.0, 1.0)
+        near = np.arccos(cos) * EARTH_KM / km_per_hour <= reach
+        a, b = a[near], b[near]
+        if len(a) == 0:
+            continue
+        score = model.score(pair_matrix(enc, a, b, settings))
+        hit = score >= float(un["threshold"])
+        edges.append(pd.DataFrame({"a": a[hit], "b": b[hit], "score": score[hit]}))
+    edges = pd.concat(edges, ignore_index=True) if edges else pd.DataFrame(columns=["a", "b", "score"])
+    for x, y in zip(edges.a.to_numpy(), edges.b.to_numpy()):
+        rx, ry = find(int(x)), find(int(y))
+        if rx != ry:
+            parent[rx] = ry
+    roots = np.array([find(x) for x in range(len(sig))], dtype=np.int64)
     sizes = pd.Series(roots).value_counts()
     big = sizes[sizes >= int(un["min_incidents"])]
+    mean_score = edges.assign(root=roots[edges.a.to_numpy(dtype=np.int64)]).groupby("root").score.mean() \
+        if len(edges) else pd.Series(dtype=float)
     clusters = []
     for root in big.index:
         members = np.flatnonzero(roots == root)
         sub = sig.iloc[members]
-        scores = [v for (a, b), v in edges_score.items() if roots[a] == root]
-        goods = pd.Series([g for m in members for g in enc.codes(m, data.vocab, "goods")], dtype=object).value_counts()
         forces = sorted(sub.force_code.dropna().unique())
         clusters.append({"incidents": len(members), "incident_ids": ";".join(str(int(i)) for i in sub.incident_id),
                          "forces": len(forces), "force_codes": ";".join(forces), "first_seen": sub.occurred_at.min(),
-                         "last_seen": sub.occurred_at.max(), "methods": ";".join(enc.codes(members[0], data.vocab, "methods")),
-                         "goods": ";".join(goods.index[:3]), "mean_score": round(float(np.mean(scores)), 4)})
+                         "last_seen": sub.occurred_at.max(),
+                         "methods": ";".join(enc.codes(members[0], data.vocab, "methods")),
+                         "goods": ";".join(enc.codes(members[0], data.vocab, "goods")),
+                         "mean_score": round(float(mean_score.get(root, np.nan)), 4)})
     out = pd.DataFrame(clusters, columns=[c for c in CLUSTER_COLUMNS if c != "series_id"])
     out = out.sort_values(["incidents", "first_seen"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "series_id", [f"UNL{k:03d}" for k in range(1, len(out) + 1)])

@@ -27,7 +27,9 @@ from workbench.errors import WorkbenchError
 DEFAULTS = {"positive_pairs_per_series": 3000, "negative_pairs_per_series": 3000, "regularisation_c": 1.0,
             "seed": 42, "top_pairs_per_group": 3, "other_forces_only": True, "pool_limit": 5000,
             "explain_pairs": 3, "person_negatives": True, "person_min_incidents": 3,
-            "unlinked_series": {"threshold": 0.9, "window_days": 21, "min_incidents": 3, "max_block": 4000}}
+            "unlinked_series": {"threshold": 0.9, "window_days": 21, "min_incidents": 3, "max_block": 4000,
+                                "max_road_hours": 3.0, "max_signature_share": 0.02,
+                                "max_unlinked_share": 0.08}}
 
 
 def mo_settings(settings: dict | None = None) -> dict:
@@ -51,7 +53,11 @@ def mo_settings(settings: dict | None = None) -> dict:
     if not 0 < float(un["threshold"]) < 1:
         raise WorkbenchError(f"crossborder settings: mo_linkage.unlinked_series.threshold must be between 0 and 1, "
                              f"not {un['threshold']!r}")
-    for key in ("window_days", "min_incidents", "max_block"):
+    for key in ("max_signature_share", "max_unlinked_share"):
+        if not 0 < float(un[key]) <= 1:
+            raise WorkbenchError(f"crossborder settings: mo_linkage.unlinked_series.{key} must be above 0 and at "
+                                 f"most 1, not {un[key]!r}")
+    for key in ("window_days", "min_incidents", "max_block", "max_road_hours"):
         if not float(un[key]) >= 1:
             raise WorkbenchError(f"crossborder settings: mo_linkage.unlinked_series.{key} must be at least 1, "
                                  f"not {un[key]!r}")
