@@ -187,6 +187,35 @@ def evaluate(db, world, settings: dict | None = None, seed: int = 11) -> dict:
     return out
 
 
+def score_unlinked(db, world) -> dict:
+    """unlinked_series against the truth: clusters led by one true group (more than half its incidents), their
+    size-weighted purity, and how many of the store's CCTV-only group incidents lie in a cluster led by their group."""
+    from workbench.crossborder.mo_linkage import unlinked_series
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        started = time.perf_counter()
+        found = unlinked_series(store)
+        seconds = time.perf_counter() - started
+        mapping = bench_crossborder.incident_truth(store.con, Path(world))
+    truth = pd.read_parquet(Path(world) / "ground_truth" / "incidents.parquet")[["world_incident_id", "group_id",
+                                                                                  "cctv_only"]]
+    lab = mapping.merge(truth, on="world_incident_id", how="left").set_index("incident_id")
+    cctv = lab.group_id.notna() & lab.cctv_only.fillna(False).astype(bool)
+    led, led_n, led_pure, inside = 0, 0, 0.0, 0
+    for row in found.itertuples():
+        ids = [int(x) for x in row.incident_ids.split(";")]
+        g = lab.reindex(ids)
+        votes = g.group_id.dropna().value_counts()
+        if len(votes) and votes.iloc[0] > len(ids) / 2:
+            led, led_n, led_pure = led + 1, led_n + len(ids), led_pure + float(votes.iloc[0])
+            inside += int(((g.group_id == votes.index[0]) & cctv.reindex(ids).fillna(False)).sum())
+    return {"seconds": round(seconds, 3), "clusters": int(len(found)), "group_led_clusters": led,
+            "group_led_purity": round(led_pure / led_n, 4) if led_n else None,
+            "cctv_only_group_incidents": int(cctv.sum()), "cctv_only_in_own_group_cluster": inside,
+            "largest_clusters": found.incidents.head(5).tolist()}
+
+
 def _time_candidates(db: str, series_id: str | None = None) -> dict:
     """Seconds for `candidates` of one group series (training the model included, then again cached)."""
     from workbench.crossborder.mo_linkage import candidates
@@ -281,6 +310,9 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
     acc = measure(evaluate, str(db), str(world))
     records.append({"step": "accuracy", "scale": scale, "wall_s": acc["wall_s"], "peak_rss_mb": acc["peak_rss_mb"],
                     "error": acc["error"], **(acc["result"] or {})})
+    unl = measure(score_unlinked, str(db), str(world))
+    records.append({"step": "unlinked_series", "scale": scale, "wall_s": unl["wall_s"],
+                    "peak_rss_mb": unl["peak_rss_mb"], "error": unl["error"], **(unl["result"] or {})})
     # the same store grown by copies to QUICK_N / FULL_N incidents (grow_store), candidates timed there
     n = QUICK_N if quick else FULL_N
     big = Path(out_dir) / f"crossborder_mo_{n // 1000}k.duckdb"
