@@ -237,6 +237,12 @@ def test_look_alikes_of_the_group_feed_the_incident_picker(store):
     assert gid not in set(x.candidates.group_id) and list(x.candidates.group_id) == list(expected.groups.group_id)
     assert list(x.incident.options[:len(expected.incidents)]) == [str(i) for i in expected.incidents.incident_id]
     assert not (set(expected.incidents.force_code.dropna()) & set(x.cb.series.incidents.force_code.dropna()))
+    x.group.value = [v for _, v in x.group.options][1]             # another group: the old look-alikes go
+    assert x.candidates.empty and x.candidates_html.value == ""
+    x.incident.value = str(expected.incidents.incident_id.iloc[0])   # an incident's candidates stay with it
+    shown = x.candidates_html.value
+    x.group.value = gid
+    assert x.candidates_html.value == shown and len(x.candidates)
 
 
 def test_hostile_names_show_escaped(writable):

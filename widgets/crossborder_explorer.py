@@ -115,6 +115,9 @@ def offline_page(page: str, height: int = 520) -> w.HTML:
 
 
 class CrossBorderExplorer:
+    """One panel for the question "where does this group go, who holds its crimes, who should lead, and what else
+    looks like its work": every number comes from the library, the panel only shows it."""
+
     def __init__(self, store, group_id: str | None = None, top: int = CANDIDATES_SHOWN, map_height: int = 640):
         self.store = store
         self.top = int(top)
@@ -142,6 +145,7 @@ class CrossBorderExplorer:
         self.candidates = pd.DataFrame()
         self.candidate_incidents = pd.DataFrame()
         self.picked_incident: int | None = None
+        self.candidates_of: str | None = None    # "incident" or "group": what the candidates panel answers
         self.refreshes = 0
         self.group.observe(lambda change: self.pick_group(change["new"]), names="value")
         self.incident.observe(lambda change: self.pick_incident(change["new"]), names="value")
@@ -174,6 +178,8 @@ class CrossBorderExplorer:
             return
         self.incident.options = tuple(str(i) for i in self.cb.series.incidents.sort_values(
             "occurred_at", ascending=False).incident_id.head(200))
+        if self.candidates_of == "group":        # the last group's look-alikes: not this group's
+            self._no_candidates(None)
         self._show_group()
 
     def pick_incident(self, incident_id) -> None:
@@ -188,6 +194,7 @@ class CrossBorderExplorer:
             self._no_candidates(f"incident id must be a whole number, not {text[:40]!r}")
             return
         self.picked_incident = number
+        self.candidates_of = "incident"
         self._candidates(f"incident {number}", incident_id=number)
 
     def look_alikes(self) -> None:
@@ -196,6 +203,7 @@ class CrossBorderExplorer:
         if self.cb is None:
             return
         self.picked_incident = None
+        self.candidates_of = "group"
         found = self._candidates(f"group {self.cb.series.series_id}", series_id=self.cb.series.series_id)
         if found is not None and len(found.incidents):
             own = [o for o in self.incident.options if o not in set(found.incidents.incident_id.astype(str))]
@@ -227,10 +235,10 @@ class CrossBorderExplorer:
                      note="tied to group: empty when no named person or vehicle ties the incident to any group"))
         return found
 
-    def _no_candidates(self, message: str) -> None:
+    def _no_candidates(self, message: str | None) -> None:
         self.candidates = pd.DataFrame()
         self.candidate_incidents = pd.DataFrame()
-        self.candidates_html.value = _message(message)
+        self.candidates_html.value = _message(message) if message else ""
 
     # -- display (no computation) ---------------------------------------------------------------------
     def _clear(self, message: str) -> None:
@@ -256,16 +264,23 @@ class CrossBorderExplorer:
         runs = cb.runs.runs.sort_values("start_at", ascending=False).head(RUNS_SHOWN)
         self.runs_html.value = _table(f"Runs (latest {min(RUNS_SHOWN, len(cb.runs.runs))} of {len(cb.runs.runs)})",
                                       runs, RUN_COLUMNS, "no same-day run found")
-        self._show_views()
-        self.refreshes += 1
         skipped = len(cb.runs.skipped)
-        self.status.value = str(fragment(TEMPLATE, part="status", text=(
-            f"{cb.series.series_id}: {len(cb.series.incidents)} incidents"
-            + (f", {skipped} without a time or place left out of runs" if skipped else ""))))
+        line = (f"{cb.series.series_id}: {len(cb.series.incidents)} incidents"
+                + (f", {skipped} without a time or place left out of runs" if skipped else ""))
+        try:
+            self._show_views()
+        except WorkbenchError as exc:            # a view the library refuses: the tables stay, the reason shows
+            line += f"; {exc}"
+        self.refreshes += 1
+        self.status.value = str(fragment(TEMPLATE, part="status", text=line))
 
     def _show_views(self) -> None:
         """Timeline, route map, flows and day x hour from workbench.crossborder.views."""
         cb = self.cb
+        self.figures = {}
+        for out in (self.timeline_out, self.flows_out, self.sankey_out, self.heat_out):
+            out.outputs = ()
+        self.route_html.value = ""
         names = views.force_labels(cb)
         self.figures = {"timeline": views.timeline_figure(cb), "flow_matrix": views.flow_matrix_figure(cb.flows, names),
                         "flow_sankey": views.flow_sankey_figure(cb.flows, names),
