@@ -46,7 +46,7 @@ store = open_store(db_path, read_only=True)   # others keep using it; the audite
 # %% [markdown]
 # ## Several forces on one group
 # Every active group whose incidents lie in two or more force areas, most forces first: for each force, its
-# incidents, crime numbers and referrals. This list is what tells five forces they are looking at one group.
+# incidents, crime numbers and referrals. This list is what tells several forces they are looking at one group.
 
 # %%
 several = xb.several_forces(store)
