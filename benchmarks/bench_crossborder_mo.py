@@ -282,11 +282,11 @@ def grow_store(src_db: str, dst_db: str, n_target: int, batch: int = 10) -> dict
             con.execute(f"INSERT INTO person_mentions SELECT {pm} FROM person_mentions m, range($a, $b + 1) k(k) "
                         "WHERE m.incident_id < $step AND m.mention_id <= $mmax",
                         {**p, "mmax": int(max_pm), "mbase": int(con.execute(
-                            "SELECT max(mention_id) FROM person_mentions").fetchone()[0])})
+                            "SELECT coalesce(max(mention_id), 0) FROM person_mentions").fetchone()[0])})
             con.execute(f"INSERT INTO vehicle_mentions SELECT {vm} FROM vehicle_mentions v, range($a, $b + 1) k(k) "
                         "WHERE v.incident_id < $step AND v.mention_id <= $vmax",
                         {**p, "vmax": int(max_vm), "vbase": int(con.execute(
-                            "SELECT max(mention_id) FROM vehicle_mentions").fetchone()[0])})
+                            "SELECT coalesce(max(mention_id), 0) FROM vehicle_mentions").fetchone()[0])})
             con.execute("INSERT INTO referral_incidents SELECT r.referral_id, r.incident_id + k.k * $step, "
                         "r.source_incident_ref FROM referral_incidents r, range($a, $b + 1) k(k) "
                         "WHERE r.incident_id < $step", p)

@@ -240,3 +240,19 @@ def test_cli_candidates_json_and_one_line_errors(mo_world, capsys):
     one_line_error(invoke(capsys, "crossborder", "candidates", "999999999", "--db", db), "no incident 999999999")
     one_line_error(invoke(capsys, "crossborder", "candidates", "GR99999", "--db", db), "no group GR99999")
     one_line_error(invoke(capsys, "crossborder", "candidates", "12,zz", "--db", db), "'zz' is not an incident id")
+
+
+def test_grown_store_keeps_the_groups_and_adds_unlinked_copies(mo_world, tmp_path):
+    _world, db = mo_world
+    big = tmp_path / "grown.duckdb"
+    with open_store(db, read_only=True) as store:
+        n0 = int(store.con.execute("SELECT count(*) FROM incidents").fetchone()[0])
+        ties0 = store.query("crossborder/mo_group_ties")
+    grown = bench_crossborder_mo.grow_store(str(db), str(big), 3 * n0)
+    assert grown["incidents"] == 3 * n0 and grown["copies"] == 2
+    with open_store(big, read_only=True) as store:
+        ties = store.query("crossborder/mo_group_ties")
+        tactics = store.con.execute("SELECT count(DISTINCT incident_id) FROM incident_tactics").fetchone()[0]
+        c = candidates(store, ties.group_id.iloc[0], top=3)
+    pd.testing.assert_frame_equal(ties, ties0)                     # copies are unlinked: the series stay as they are
+    assert tactics > 2 * n0 and len(c.incidents) == 3
