@@ -288,12 +288,15 @@ def test_states_approval_removes_draft_and_dissemination_is_logged(built, tmp_pa
     db = tmp_path / "states.duckdb"
     shutil.copy(built["db"], db)
     group, version = built["group"], built["result"]["version"]
+    # review and approve name the package folder: its manifest says which subject and version
+    one_line_error(invoke(capsys, "package", "approve", built["dir"], "--db", db), "review it first")
+    assert invoke(capsys, "package", "review", built["dir"], "--db", db).exit_code == 0
+    r = invoke(capsys, "package", "approve", built["dir"], "--db", db, "--purpose", "test: approved", "--json")
+    record = json.loads(r.output)
+    assert record["state"] == "approved" and record["approved_by"] and record["version"] == version
+    assert invoke(capsys, "package", "review", built["dir"], "--db", db).exit_code == 0     # stays approved
     with open_store(db) as store:
-        with pytest.raises(WorkbenchError, match="review it first"):
-            packages.set_state(store, group, "approved", version)
-        packages.set_state(store, group, "reviewed", version)
-        record = packages.set_state(store, group, "approved", version)
-        assert record["state"] == "approved" and record["approved_by"]
+        assert packages.versions(store, group).set_index("version").state[version] == "approved"
         result = packages.build(store, group, tmp_path / "approved", purpose="test: approved", settings=SETTINGS)
     assert result["version"] == version and result["state"] == "approved"
     assert not any("DRAFT" in t for t in _pdf_pages(tmp_path / "approved" / "package.pdf"))
