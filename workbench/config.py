@@ -74,8 +74,30 @@ def get(dotted_key: str, default: Any = None) -> Any:
     return node
 
 
+TRAINING_MARKING = "TRAINING - NOT REAL INTELLIGENCE"
+_TRAINING: dict[str, str | None] = {"store": None}  # the training store that put this process in training mode
+
+
+def enter_training(store_path: str) -> None:
+    """Training mode for this process (workbench.training, docs/training.md): every product is marked
+    TRAINING_MARKING in place of the security marking; open_store refuses a non-training store until left."""
+    _TRAINING["store"] = str(store_path)
+
+
+def leave_training() -> None:
+    _TRAINING["store"] = None
+
+
+def training_store() -> str | None:
+    """The training store that put this process in training mode, or None."""
+    return _TRAINING["store"]
+
+
 def security_marking() -> str:
-    """The marking printed top and bottom of every product, e.g. OFFICIAL-SENSITIVE."""
+    """The marking printed top and bottom of every product, e.g. OFFICIAL-SENSITIVE (TRAINING_MARKING while a
+    training store is open in this process)."""
+    if _TRAINING["store"] is not None:
+        return TRAINING_MARKING
     marking = get("markings.classification", "OFFICIAL")
     caveat = get("markings.caveat")
     return f"{marking}-{caveat}" if caveat else marking
