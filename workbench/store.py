@@ -547,11 +547,28 @@ def open_store(path: str | Path | None = None, read_only: bool = False, migrate:
             if store.schema_version() < latest_version():
                 raise StoreError(f"database {db_path} needs migrating; open it once without read-only "
                                  "(e.g. `workbench db init`)")
+            _training_mode(store)
             return store
         if migrate:
             store.migrate()
             store.load_reference()
+        _training_mode(store)
     except BaseException:
         store.close()
         raise
     return store
+
+
+TRAINING_TABLE = "training_case"  # present (with rows) only in a training store built by workbench.training
+
+
+def _training_mode(store: Store) -> None:
+    """A training store puts this process in training mode (every product marked "TRAINING - NOT REAL
+    INTELLIGENCE", config.security_marking); in training mode a store that is not one is refused."""
+    is_training = TRAINING_TABLE in store._tables() and bool(
+        store.con.execute(f"SELECT count(*) FROM {TRAINING_TABLE}").fetchone()[0])
+    if is_training:
+        config.enter_training(str(store.path))
+    elif config.training_store() is not None:
+        raise StoreError(f"training mode: {store.path} is not a training store (this process opened training store "
+                         f"{config.training_store()}; start a new session to open real data)")
