@@ -9,6 +9,8 @@ Re-ingesting a file whose content (SHA-256) was already committed for the same s
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -401,6 +403,59 @@ def validate_file(store: Store, path: str | Path, source: str | None = None) -> 
     return ingest_file(store, path, source=source, dry_run=True)
 
 
+@dataclass
+class Validated:
+    """What `validated` yields: the connection holding the temp tables, and what was read with which mapping."""
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    read: ReadResult
+    mapping: Mapping
+    info: validate.StageInfo
+    now: object
+
+
+@contextmanager
+def validated(store: Store, path: str | Path, source: str | None = None):
+    """Read, stage and validate one file exactly as `ingest_file` does, in connection-local temp tables, writing
+    nothing to the store (no batch, no audit row; a read-only store will do), and yield a `Validated` while they
+    exist: view v (every canonical field, the parsed values and `issues`, with values, per row), vq (has_error,
+    held_back per row), raw (the cells as read: c0, c1, ... or _json) and raw_bad (malformed rows); for referrals
+    also mflags (the mention flags the load would raise for the rows it would accept, view acc). Everything is
+    dropped on exit. Used by the referral-readiness check (workbench.readiness) to show the rules row by row."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    read = readers.read_header(path)
+    mapping = resolve_source(read, source)
+    now = utcnow()
+    con = store.con
+    _prepare_connection(store)
+    try:
+        try:
+            readers.load(con, read, mapping.sheet)
+            con.execute("SET preserve_insertion_order = false")
+            info = validate.stage(con, mapping, read)
+            validate.rules_table(con)
+            validate.VALIDATORS[mapping.kind](con, mapping, now, path.name, info.absent_fields, keep_values=True,
+                                              has_qid=info.has_qid)
+            validate.mark_quarantine(con, _group_key(mapping))
+            con.execute("DROP VIEW IF EXISTS acc")
+            con.execute("CREATE TEMP TABLE vq_out AS SELECT _row FROM vq WHERE has_error OR held_back")
+            con.execute("CREATE TEMP VIEW acc AS SELECT * FROM v WHERE _row NOT IN (SELECT _row FROM vq_out)")
+            if mapping.kind == "referrals":
+                load_mod.predict_mention_flags(con, mapping)
+        except duckdb.Error as exc:
+            raise IngestError(f"{path.name}: cannot be checked ({type(exc).__name__}: "
+                              f"{(str(exc).splitlines() or [''])[0]})") from None
+        yield Validated(con, path, read, mapping, info, now)
+    finally:
+        _drop_temp(con)
+        try:
+            con.execute("SET preserve_insertion_order = true")
+        except duckdb.Error:
+            pass
+
+
 def expand_paths(paths) -> list[Path]:
     """Files named, and the files of directories named, store directories first (stores before referrals)."""
     files: list[Path] = []
@@ -426,5 +481,5 @@ def ingest_paths(store: Store, paths, source: str | None = None, dry_run: bool =
     return reports
 
 
-__all__ = ["ingest_file", "validate_file", "ingest_paths", "detect_source", "expand_paths", "IngestError",
+__all__ = ["ingest_file", "validate_file", "validated", "Validated", "ingest_paths", "detect_source", "expand_paths", "IngestError",
            "ReadError"]
