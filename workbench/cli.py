@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "workbench.commands.groups_cmds",
     "workbench.commands.crossborder_cmds",
     "workbench.commands.package_cmds",
+    "workbench.commands.readiness_cmds",
 )
 
 app = typer.Typer(
