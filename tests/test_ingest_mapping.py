@@ -105,3 +105,33 @@ def test_police_uk_street_files_load_as_recorded_crime(tmp_store):
     assert tmp_store.con.execute("SELECT count(*), count(DISTINCT force_code), min(month) FROM recorded_crimes"
                                  ).fetchone() == (total, 1, __import__("datetime").date(2016, 7, 1))
     assert tmp_store.con.execute("SELECT count(*) FROM referrals").fetchone()[0] == 0  # context, not referrals
+
+
+@pytest.mark.parametrize("sep", [" / ", "/"])
+def test_omitted_dob_keeps_its_place_when_the_separator_is_inside_dates(tmp_path, tmp_store, sep):
+    """Harvest-style extracts join DOBs with " / " (BuildRight with "/") although dd/mm/yyyy dates hold "/" too:
+    an omitted DOB must leave its slot empty, not hand the next offender's DOB to the wrong person."""
+    from workbench.ingest import ingest_file
+
+    text = (_doc_mapping().replace('multi_sep: " & "', f'multi_sep: "{sep}"')
+            .replace('datetime_formats: ["%d.%m.%Y %H:%M"]',
+                     'datetime_formats: ["%d.%m.%Y %H:%M"]\ndate_formats: ["%d/%m/%Y"]')
+            .replace("  Names: offender_names", "  Names: offender_names\n  DOBs: offender_dobs"))
+    mapping = tmp_path / "retailer_quickstop.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    names = sep.join(["Ann Lee", "Bo Ray", "Cy Dee", "Di Fox"])
+    dobs = sep.join(["01/02/1990", "", "03/04/1992", "1992-13-40"])
+    data = tmp_path / "quickstop_march.csv"
+    data.write_text(
+        "Ref|Shop|When|Police|Crime Ref|Stolen £|People|Names|DOBs|How|Hurt|Car|Story|Sent\n"
+        f"QS-0001|0042|24.03.2025 18:05|Thames Valley Police|43/12345/25|84.20|4|{names}|{dobs}|razors"
+        "|no||Four took razors|25.03.2025 09:00\n", encoding="utf-8")
+    report = ingest_file(tmp_store, data, source=str(mapping))
+    assert report["rows_accepted"] == 1, report
+    got = tmp_store.sql("SELECT full_name, coalesce(CAST(dob AS VARCHAR), '-') AS dob FROM person_mentions")
+    assert dict(zip(got.full_name, got.dob)) == {"Ann Lee": "1990-02-01", "Bo Ray": "-", "Cy Dee": "1992-04-03",
+                                                 "Di Fox": "-"}
+    # the malformed DOB is flagged with its own text, not dropped
+    assert report["warnings_by_rule"].get("DOB_UNPARSEABLE") == 1
+    flagged = tmp_store.sql("SELECT message FROM validation_flags WHERE rule_code = 'DOB_UNPARSEABLE'").message
+    assert len(flagged) == 1 and "1992-13-40" in flagged.iloc[0]

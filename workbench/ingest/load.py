@@ -59,6 +59,19 @@ def _date_regex(fmt: str) -> str:
     return "".join(out)
 
 
+def _regex_literal(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch == " " else "\\" + ch for ch in text)
+
+
+def _dob_slots_regex(date_formats, sep: str) -> str:
+    """One match per slot of a `sep`-joined DOB list (the list is given a trailing `sep`): group 1 is a date in
+    one of `date_formats`, or whatever else the slot holds (empty for an omitted DOB, kept for flagging)."""
+    shared = sorted(set(sep.strip()) & set("".join(date_formats)))
+    other = "[^" + "".join("\\" + ch for ch in shared) + "]*?"
+    dates = "|".join(_date_regex(f) for f in date_formats)
+    return f"((?:{dates})|{other}){_regex_literal(sep)}"
+
+
 def last_id(con, *columns: tuple[str, str]) -> int:
     """The largest id in use in these (table, column)s: a batch numbers its rows from the next one on, in bulk,
     inside its transaction (migration 0004: one nextval() per row was a third of the cost of writing them)."""
@@ -470,8 +483,10 @@ def _build_person_mentions(con, mapping: Mapping) -> None:
         sep = mapping.multi_sep
         date_chars = set("".join(mapping.date_formats))
         if sep.strip() and set(sep.strip()) & date_chars:
-            dob_list = "regexp_extract_all(a.offender_dobs, $dob_re)"
-            params = {"sep": sep, "dob_re": "|".join(f"({_date_regex(f)})" for f in mapping.date_formats)}
+            # the separator also occurs inside a date ("01/02/1990 / 03/04/1992"): read slot by slot, each a
+            # whole date or any text without the shared characters, so an omitted DOB keeps its place
+            dob_list = "regexp_extract_all(nullif(a.offender_dobs, '') || $sep, $dob_re, 1)"
+            params = {"sep": sep, "dob_re": _dob_slots_regex(mapping.date_formats, sep)}
         else:
             dob_list = "string_split(a.offender_dobs, $sep)"
             params = {"sep": sep}
