@@ -6,8 +6,9 @@ on that store (read-only, --json, one-line errors).
 Measured on sample world version 2 (docs/performance.md, "Cross-border"): 12 of 12 groups matched (the two
 pairs with overlapping signatures found as four groups), forces exact for 12 of 12 (also against the forces of
 incidents that name someone or give a plate: 30% of the groups' store incidents are CCTV-only), run pairs
-precision 1.0 / recall 0.97, home base within 25 km of the truth's for 10 of 12 (target 10), lead force the
-truth's most-affected or home force for 9 of 12 (target 12: each miss is a home estimated in another force).
+precision 1.0 / recall 0.97, home base within 25 km of the truth's for 11 of 12 (target 10), lead force the
+truth's most-affected or home force for 11 of 12 (target 12: the miss is a home estimated in another force, and its
+reasons say another force holds most offences).
 The floors below are the measured figures, so a regression fails; the target not met is in
 docs/performance.md."""
 from __future__ import annotations
@@ -51,18 +52,21 @@ def test_run_recovery(crossborder_world):
 def test_home_base_and_lead_force(crossborder_world):
     _w, _db, _r, acc = crossborder_world
     groups = acc["per_group"].values()
-    assert acc["home_within_25km"] >= 10, {g: v["home_km"] for g, v in acc["per_group"].items()}
+    assert acc["home_within_25km"] >= 11, {g: v["home_km"] for g, v in acc["per_group"].items()}
     assert acc["home_km_median"] < 5
-    assert acc["lead_ok"] >= 9, {g: (v["lead"], v["true_most_affected"], v["true_home_force"])
-                                 for g, v in acc["per_group"].items()}
+    assert acc["lead_ok"] >= 11, {g: (v["lead"], v["true_most_affected"], v["true_home_force"])
+                                  for g, v in acc["per_group"].items()}
     for v in groups:   # every recommendation says why, and names a runner-up
         assert v["lead_reasons"] and "of offences" in v["lead_reasons"] and v["lead_runner_up"]
-        # a lead is wrong only where the home base was placed in another force than the truth's
+        # a lead is wrong only where the home base was placed in another force than the truth's, and then the
+        # reasons say that another force holds the most offences
         if not v["lead_ok"]:
             assert v["home_force_found"] != v["true_home_force"], v
-    # the groups living away from the forces they hit most: most homes still found
+            assert "against: " in v["lead_reasons"] and "rests on the estimated home base" in v["lead_reasons"], v
+    # the groups living away from the forces they hit most: their homes found (runs pass through the near end of
+    # the working stretch, they do not set out from it)
     away = [v for v in groups if v["away_from_home"]]
-    assert len(away) == 3 and sum(v["home_km"] <= 25 for v in away) >= 2, away
+    assert len(away) == 3 and all(v["home_km"] <= 25 for v in away), away
 
 
 def test_signatures_follow_the_groups_tactics(crossborder_world):

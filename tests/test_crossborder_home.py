@@ -88,11 +88,66 @@ def test_a_home_on_a_border_says_so_and_is_left_out_of_the_lead():
 
 def test_home_settings_packaged_and_refused():
     options, share = home_settings(crossborder_settings())
-    assert options == {"radius_km": 25.0, "core_km": 8.0, "time_power": 2.0, "floor_weight": 0.1} and share == 0.7
+    assert options == {"radius_km": 25.0, "core_km": 8.0, "time_power": 2.0, "floor_weight": 0.1,
+                       "through_penalty": 1.0} and share == 0.7
     for bad, message in [({"home_base": {"core_km": "near"}}, "home_base.core_km must be a number"),
                          ({"home_base": {"floor_weight": 2}}, "floor_weight from 0 to 1"),
                          ({"home_base": {"radius_km": 0}}, "radius_km and core_km above 0"),
+                         ({"home_base": {"through_penalty": -1}}, "through_penalty at least 0"),
                          ({"lead_force": {"home_min_share": 1.5}}, "home_min_share must be from 0 to 1")]:
         with pytest.raises(WorkbenchError, match=message) as err:
             home_settings({**crossborder_settings(), **bad})
         assert "\n" not in str(err.value)
+
+
+def _through_runs():
+    """An away group: 4 runs set out from home (a stop there), drive through the near end of the working stretch
+    W and on; 6 runs start at W itself (no home stop seen). No times: every run end weighs the same."""
+    rows, route = [], []
+    for i in range(10):
+        far = (54.0 + 0.3 * i, -3.0, f"F{i}")
+        stops = ([(*HOME, "H")] if i < 4 else [(WORK[0], WORK[1] + 0.01, "W")])   # W runs: a 2nd stop in W
+        stops += [(WORK[0] + 0.005 * i, WORK[1], "W"), (53.0, -2.0, "M"), far]
+        rid = f"GR1-R{i + 1:03d}"
+        rows.append({"run_id": rid, "start_lat": stops[0][0], "start_lon": stops[0][1], "start_force": stops[0][2],
+                     "end_lat": far[0], "end_lon": far[1], "end_force": far[2]})
+        route += [{"run_id": rid, "seq": k + 1, "latitude": a, "longitude": b} for k, (a, b, _f) in enumerate(stops)]
+    return pd.DataFrame(rows), pd.DataFrame(route)
+
+
+def test_a_place_runs_pass_through_is_not_the_home():
+    from workbench.crossborder.forces import runs_through
+
+    runs, route = _through_runs()
+    # without the route, W (6 run starts) outnumbers home (4)
+    # (a W run's second stop in W is mid-run, but the run starts there: it does not pass through)
+    assert home_base(runs, STORES).town.iloc[0] == "Worktown"
+    # the 4 runs from home pass through W: each counts against it (6 - 4 < 4)
+    home = home_base(runs, STORES, route=route)
+    assert home.town.iloc[0] == "Hometown" and home.force_code.iloc[0] == "H" and home.runs_through.iloc[0] == 0
+    assert haversine_km(home.latitude.iloc[0], home.longitude.iloc[0], *HOME) < 0.5
+    through = runs_through(runs, route, [WORK[0], HOME[0]], [WORK[1], HOME[1]], 8.0)
+    assert through.tolist() == [4.0, 0.0]
+    # the penalty off: W again
+    assert home_base(runs, STORES, route=route, through_penalty=0.0).town.iloc[0] == "Worktown"
+
+
+def test_the_recommendation_says_what_speaks_against_it():
+    sig = pd.DataFrame({"incident_id": range(1, 22), "force_code": ["H"] * 4 + ["A"] * 9 + ["B"] * 8,
+                        "force_name": ["Home"] * 4 + ["Alpha"] * 9 + ["Beta"] * 8,
+                        "crime_number": [f"C{i}" for i in range(21)], "referrals": 1, "violence": False,
+                        "juveniles": 0, "value_gbp": 100.0, "occurred_at": pd.Timestamp("2025-03-01 09:00")})
+    weights = crossborder_settings()["lead_force"]["weights"]
+    lead = lead_force(forces_table(sig, home_force="H"), weights)
+    reasons = lead.reasons.iloc[0]
+    assert lead.force_code.iloc[0] == "H" and lead.force_code.iloc[1] == "A"
+    assert "against: A Alpha has the most offences (43%, 9 against 4 here): the lead rests on the estimated home base" \
+        in reasons
+    assert "offences nearly tied" not in reasons and "close call" not in reasons      # 9 vs 8 is 11% apart
+    # no home: A leads with 9 of 21, B close behind on offences and score
+    sig.loc[sig.incident_id == 1, ["force_code", "force_name"]] = ["B", "Beta"]
+    open_lead = lead_force(forces_table(sig), weights)
+    first = open_lead.reasons.iloc[0]
+    assert open_lead.force_code.iloc[0] == "A" and "against:" not in first
+    assert "offences nearly tied: A Alpha 9, B Beta 9" in first and "close call: runner-up B Beta" in first
+    assert "against:" not in open_lead.reasons.iloc[1] and "close call" not in open_lead.reasons.iloc[1]

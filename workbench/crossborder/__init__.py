@@ -66,7 +66,7 @@ def analyse(store, series_id, settings: dict | None = None) -> CrossBorder:
                              "both a time and a place (coordinates or a placed store): no route can be drawn")
     stores = store.query("crossborder/stores_places")
     home_options, home_min_share = home_settings(cfg)
-    home = home_base(runs.runs, stores, **home_options)
+    home = home_base(runs.runs, stores, route=runs.route, **home_options)
     home_force = home.force_code.iloc[0] if len(home) else None
     table = forces_table(series.incidents, runs.route, home_force, home_shares(home) if len(home) else None)
     lead = lead_force(table, cfg["lead_force"]["weights"], home_min_share)

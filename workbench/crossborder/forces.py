@@ -32,8 +32,8 @@ FORCE_COLUMNS = ["force_code", "force_name", "incidents", "crime_numbers", "crim
                  "home_share"]
 FLOW_COLUMNS = ["from_force", "to_force", "legs", "runs", "first_at", "last_at"]
 HOME_COLUMNS = ["latitude", "longitude", "town", "force_code", "points", "points_near", "support", "force_share",
-                "force_shares", "points_area"]
-HOME_DEFAULTS = {"radius_km": 25.0, "core_km": 8.0, "time_power": 2.0, "floor_weight": 0.1}
+                "force_shares", "points_area", "runs_through"]
+HOME_DEFAULTS = {"radius_km": 25.0, "core_km": 8.0, "time_power": 2.0, "floor_weight": 0.1, "through_penalty": 1.0}
 CRITERIA = ("home_base", "offences", "violence", "value", "juveniles")
 
 
@@ -87,9 +87,10 @@ def home_settings(cfg: dict) -> tuple[dict, float]:
             out[key] = float(section[key])
         except (TypeError, ValueError):
             raise WorkbenchError(f"crossborder settings: home_base.{key} must be a number, not {section[key]!r}") from None
-    if not (out["radius_km"] > 0 and out["core_km"] > 0 and out["time_power"] >= 0 and 0 <= out["floor_weight"] <= 1):
-        raise WorkbenchError("crossborder settings: home_base needs radius_km and core_km above 0, time_power at "
-                             f"least 0 and floor_weight from 0 to 1 (got {out})")
+    if not (out["radius_km"] > 0 and out["core_km"] > 0 and out["time_power"] >= 0 and 0 <= out["floor_weight"] <= 1
+            and out["through_penalty"] >= 0):
+        raise WorkbenchError("crossborder settings: home_base needs radius_km and core_km above 0, time_power and "
+                             f"through_penalty at least 0 and floor_weight from 0 to 1 (got {out})")
     share = (cfg.get("lead_force") or {}).get("home_min_share", 0.0)
     try:
         share = float(share)
@@ -132,12 +133,50 @@ def endpoint_weights(runs: pd.DataFrame, time_power: float = 2.0, floor_weight: 
     return np.where(np.isnan(rank), 1.0, weights)
 
 
+def runs_through(runs: pd.DataFrame, route: pd.DataFrame | None, lat: np.ndarray, lon: np.ndarray,
+                 radius_km: float) -> np.ndarray:
+    """For each point (lat, lon): how many runs pass through it, i.e. stop within radius_km of it between their
+    first and last incident while neither their start nor their end lies within radius_km. A place runs pass
+    through is on the way, not where the group sets out from or returns to. Zeros without a route."""
+    n = len(runs)
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    out = np.zeros(len(lat))
+    if route is None or route.empty or n == 0 or "run_id" not in runs:
+        return out
+    stops = route[route.run_id.isin(runs.run_id)].dropna(subset=["latitude", "longitude"])
+    if stops.empty:
+        return out
+    seq = stops.seq.to_numpy(float)
+    by_run = stops.groupby("run_id").seq
+    interior = (seq > by_run.transform("min").to_numpy(float)) & (seq < by_run.transform("max").to_numpy(float))
+    stops = stops[interior]
+    if stops.empty:
+        return out
+    position = {rid: k for k, rid in enumerate(runs.run_id)}
+    run_of = stops.run_id.map(position).to_numpy(int)
+    near_stop = haversine_km(lat[:, None], lon[:, None], stops.latitude.to_numpy(float)[None, :],
+                             stops.longitude.to_numpy(float)[None, :]) <= float(radius_km)
+    inner = np.zeros((len(lat), n), dtype=bool)
+    for k in range(near_stop.shape[1]):               # interior stops are few (hundreds): a loop over them
+        inner[:, run_of[k]] |= near_stop[:, k]
+    ends_near = (haversine_km(lat[:, None], lon[:, None], runs.start_lat.to_numpy(float)[None, :],
+                              runs.start_lon.to_numpy(float)[None, :]) <= float(radius_km)) | \
+                (haversine_km(lat[:, None], lon[:, None], runs.end_lat.to_numpy(float)[None, :],
+                              runs.end_lon.to_numpy(float)[None, :]) <= float(radius_km))
+    return (inner & ~ends_near).sum(axis=1).astype(float)
+
+
 def home_base(runs: pd.DataFrame, stores: pd.DataFrame, radius_km: float = 25.0, core_km: float = 8.0,
-              time_power: float = 2.0, floor_weight: float = 0.1) -> pd.DataFrame:
+              time_power: float = 2.0, floor_weight: float = 0.1, through_penalty: float = 1.0,
+              route: pd.DataFrame | None = None) -> pd.DataFrame:
     """The estimated home base (one row, HOME_COLUMNS) from the runs' start and end points, or an empty frame
     when there are no runs. `stores`: store_id, town, latitude, longitude, force_code (to name the place).
+    `route` (find_runs' route: run_id, seq, latitude, longitude): each run that passes through a place (stops
+    there mid-run, neither starting nor ending there: `runs_through`) counts against it as through_penalty run
+    ends of average weight; without a route nothing is subtracted.
     points: run ends; points_area / points_near: those in the home area / core; support: the core's share of
-    the weight; force_share: the home force's share of the core's weight."""
+    the weight; force_share: the home force's share of the core's weight; runs_through: runs passing through
+    the core."""
     if runs.empty:
         return pd.DataFrame(columns=HOME_COLUMNS)
     lat = np.concatenate([runs.start_lat.to_numpy(float), runs.end_lat.to_numpy(float)])
@@ -146,12 +185,16 @@ def home_base(runs: pd.DataFrame, stores: pd.DataFrame, radius_km: float = 25.0,
     weight = endpoint_weights(runs, time_power, floor_weight)
     order_key = np.concatenate([np.arange(len(runs)), np.arange(len(runs))])     # ties: the earlier run, its start
     d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    penalty = float(through_penalty) * float(weight.mean())
+    core_km = min(float(core_km), float(radius_km))
+    through_core = runs_through(runs, route, lat, lon, core_km) if penalty > 0 else np.zeros(len(lat))
+    through_area = runs_through(runs, route, lat, lon, float(radius_km)) if penalty > 0 else np.zeros(len(lat))
     area = d <= float(radius_km)
-    area_weight = (area * weight[None, :]).sum(axis=1)
+    area_weight = (area * weight[None, :]).sum(axis=1) - penalty * through_area
     best_area = int(np.lexsort((order_key, -np.round(area_weight, 9)))[0])
     in_area = area[best_area]
-    core = d <= min(float(core_km), float(radius_km))
-    core_weight = np.where(in_area, (core * weight[None, :]).sum(axis=1), -1.0)
+    core = d <= core_km
+    core_weight = np.where(in_area, (core * weight[None, :]).sum(axis=1) - penalty * through_core, -np.inf)
     best = int(np.lexsort((order_key, -np.round(core_weight, 9)))[0])
     members = core[best]
     w = weight[members]
@@ -170,7 +213,7 @@ def home_base(runs: pd.DataFrame, stores: pd.DataFrame, radius_km: float = 25.0,
     text = ";".join(f"{k}:{v:.2f}" for k, v in shares.sort_values(ascending=False, kind="stable").items())
     return pd.DataFrame([[round(home_lat, 5), round(home_lon, 5), town, force, int(len(lat)), int(members.sum()),
                           round(float(w.sum() / weight.sum()), 4), round(float(shares.get(force, 0.0)), 4), text,
-                          int(in_area.sum())]], columns=HOME_COLUMNS)
+                          int(in_area.sum()), int(through_core[best])]], columns=HOME_COLUMNS)
 
 
 def home_shares(home: pd.DataFrame) -> dict:
@@ -183,6 +226,37 @@ def home_shares(home: pd.DataFrame) -> dict:
 def _share(values: pd.Series) -> pd.Series:
     total = float(values.sum())
     return values / total if total > 0 else values * 0.0
+
+
+CLOSE_SCORE = 0.1      # a recommendation whose runner-up scores within this is a close call
+NEAR_TIE = 0.05        # offence counts within this share of the larger are nearly tied
+
+
+def _caveats(out: pd.DataFrame, row, leaders: dict) -> list[str]:
+    """What speaks against the recommended force (a row of the ranked lead frame): another force holding most
+    offences (the lead then rests on the home base or harm), offences nearly tied, a runner-up scoring close."""
+    notes = []
+    top = out.sort_values(["incidents", "force_code"], ascending=[False, True])
+    most = leaders.get("offences")
+    if most is not None and most != row.force_code:
+        other = out[out.force_code == most].iloc[0]
+        rests = "the estimated home base" if row.share_home_base > 0 else "harm"
+        notes.append(f"against: {_name(other)} has the most offences ({other.share_offences:.0%}, "
+                     f"{int(other.incidents)} against {int(row.incidents)} here): the lead rests on {rests}")
+    if len(top) > 1:
+        first, second = top.iloc[0], top.iloc[1]
+        if first.incidents > 0 and second.incidents >= (1 - NEAR_TIE) * first.incidents:
+            notes.append(f"offences nearly tied: {_name(first)} {int(first.incidents)}, {_name(second)} "
+                         f"{int(second.incidents)}")
+    runner = out.iloc[1]
+    if row.score - runner.score < CLOSE_SCORE:
+        notes.append(f"close call: runner-up {_name(runner)} scores {runner.score:.2f} against {row.score:.2f}")
+    return notes
+
+
+def _name(row) -> str:
+    name = row.force_name if isinstance(row.force_name, str) and row.force_name else ""
+    return f"{row.force_code} {name}".strip()
 
 
 def lead_force(table: pd.DataFrame, weights: dict, home_min_share: float = 0.0) -> pd.DataFrame:
@@ -227,6 +301,8 @@ def lead_force(table: pd.DataFrame, weights: dict, home_min_share: float = 0.0) 
                 parts.append(f"{share:.0%} of {word}{most}")
         if len(out) == 1:
             parts.append("the only force affected")
+        elif row.rank == 1:
+            parts += _caveats(out, row, leaders)
         reasons.append("; ".join(parts) if parts else "no offences, harm or home base")
     out["reasons"] = reasons
     keep = ["force_code", "force_name", "score", "rank", "incidents", "violent", "value_gbp", "juvenile_incidents",
