@@ -31,7 +31,7 @@ import pandas as pd
 from benchmarks import bench_linkage
 from benchmarks.common import measure
 
-IN_DEFAULT_RUN = False        # `make bench` skips it; `python -m benchmarks.run linkage_national` runs it
+IN_DEFAULT_RUN = "quick"      # `make bench` runs only its quick sizes under --quick; the full run only when named
 FULL_WORLDS = (1.0, 30.0)     # scale 30 only when already built (bench_linkage.build marker present)
 QUICK_WORLDS = (0.1,)
 FULL_EXTRACT = 1_000_000

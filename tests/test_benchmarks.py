@@ -19,3 +19,15 @@ def test_quick_ingest_benchmark_compares_equal_work(tmp_path, monkeypatch):
     assert pandas["rows_read"] == 5_000 and 0 < pandas["rows_quarantined"] < 5_000
     assert by_step["floor_store_write_only"]["result"]["rows_written"] > 5_000
     assert comparison["ingest_ceiling_mb_per_s"] > 0
+
+
+def test_national_benchmarks_run_quick_by_default_but_full_only_when_named():
+    import types
+
+    from benchmarks import bench_linkage_national, run
+
+    assert run.in_default_run(bench_linkage_national, quick=True)
+    assert not run.in_default_run(bench_linkage_national, quick=False)
+    plain, never = types.SimpleNamespace(), types.SimpleNamespace(IN_DEFAULT_RUN=False)
+    assert run.in_default_run(plain, quick=False) and run.in_default_run(plain, quick=True)
+    assert not run.in_default_run(never, quick=True)
