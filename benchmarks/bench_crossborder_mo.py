@@ -18,7 +18,9 @@ always beside a tactic-overlap-only baseline (Jaccard of all tactic codes: metho
   (baseline ties count as an expected rank, a random tie-break).
 
 Time: `candidates` for the largest group series (training included, then with the model cached) on the world's
-store, and on that store grown by copies (grow_store) to 10M incidents (quick: 200k). Peak memory per step.
+store, and on that store grown by copies (grow_store) to 10M incidents (quick: 200k); likewise the forces and
+flows tables of every group (`analyse` per group, then `several_forces`; the world's store is the baseline in the
+same run). Peak memory per step.
 Quick: the scale-0.1 linkage world (tests/test_crossborder_mo.py); full: the scale-1 world (seed 7).
 """
 from __future__ import annotations
@@ -236,6 +238,28 @@ def _time_candidates(db: str, series_id: str | None = None) -> dict:
             "groups_ranked": int(len(first.groups)), "incidents_listed": int(len(first.incidents))}
 
 
+def _time_forces_flows(db: str) -> dict:
+    """Seconds for the forces and flows tables of every active group (issue 12 item 10: `analyse` per group, which
+    gives the forces table, flows, home base and lead force) and the several-forces list, on one store."""
+    from workbench.crossborder import analyse, several_forces
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        n = int(store.con.execute("SELECT count(*) FROM incidents").fetchone()[0])
+        groups = store.query("crossborder/groups_active").group_id.tolist()
+        t0 = time.perf_counter()
+        tables = {gid: analyse(store, gid) for gid in groups}
+        t1 = time.perf_counter()
+        listed = several_forces(store)
+        t2 = time.perf_counter()
+    return {"incidents_in_store": n, "groups": len(groups),
+            "series_incidents": int(sum(len(cb.series.incidents) for cb in tables.values())),
+            "force_rows": int(sum(len(cb.forces) for cb in tables.values())),
+            "flow_rows": int(sum(len(cb.flows) for cb in tables.values())),
+            "seconds_forces_flows_all_groups": round(t1 - t0, 3), "seconds_several_forces": round(t2 - t1, 3),
+            "seconds_total": round(t2 - t0, 3), "groups_in_several_forces": int(len(listed))}
+
+
 FULL_N = 10_000_000
 QUICK_N = 200_000
 
@@ -307,6 +331,9 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
     timed = measure(_time_candidates, str(db))
     records.append({"step": "candidates_one_series", "scale": scale, "wall_s": timed["wall_s"],
                     "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"], **(timed["result"] or {})})
+    timed = measure(_time_forces_flows, str(db))      # the baseline of the grown store's forces/flows step
+    records.append({"step": "forces_flows_all_groups", "scale": scale, "wall_s": timed["wall_s"],
+                    "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"], **(timed["result"] or {})})
     acc = measure(evaluate, str(db), str(world))
     records.append({"step": "accuracy", "scale": scale, "wall_s": acc["wall_s"], "peak_rss_mb": acc["peak_rss_mb"],
                     "error": acc["error"], **(acc["result"] or {})})
@@ -324,6 +351,10 @@ def run(out_dir: Path, quick: bool = False) -> list[dict]:
             timed = measure(_time_candidates, str(big))
             records.append({"step": "candidates_one_series_grown", "wall_s": timed["wall_s"],
                             "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"], **(timed["result"] or {})})
+            timed = measure(_time_forces_flows, str(big))
+            records.append({"step": "forces_flows_all_groups_grown", "store": "grown by unlinked copies (grow_store)",
+                            "wall_s": timed["wall_s"], "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"],
+                            **(timed["result"] or {})})
     finally:
         big.unlink(missing_ok=True)
     return records

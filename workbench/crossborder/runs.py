@@ -63,11 +63,15 @@ def _skipped(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def chain_day(day: pd.DataFrame, cfg: dict) -> list[list[int]]:
     """Chains (lists of row positions of `day`, in time order) of one day's incidents, sorted by time."""
+    return _chain_arrays(day.occurred_at.to_numpy(), day.latitude.to_numpy(dtype=float),
+                         day.longitude.to_numpy(dtype=float), cfg)
+
+
+def _chain_arrays(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: dict) -> list[list[int]]:
+    """chain_day on one day's arrays (times as datetime64, sorted; latitudes; longitudes)."""
     limit, detour, max_gap = float(cfg["speed_limit_kmh"]), float(cfg["detour_factor"]), float(cfg["max_gap_hours"])
-    t = day.occurred_at.to_numpy()
-    lat, lon = day.latitude.to_numpy(dtype=float), day.longitude.to_numpy(dtype=float)
     chains: list[list[int]] = []
-    for k in range(len(day)):
+    for k in range(len(t)):
         best, best_key = None, None
         for c, chain in enumerate(chains):
             j = chain[-1]
@@ -107,12 +111,21 @@ def find_runs(incidents: pd.DataFrame, series_id: str = "S", settings: dict | No
     frame["occurred_at"] = pd.to_datetime(frame.occurred_at)
     placed, skipped = _skipped(frame)
     placed = placed.sort_values(["occurred_at", "incident_id"]).reset_index(drop=True)
-    placed["date"] = placed.occurred_at.dt.date
-    chains: list[pd.DataFrame] = []
-    for _date, day in placed.groupby("date", sort=True):
-        day = day.reset_index(drop=True)
-        chains += [day.iloc[c] for c in chain_day(day, cfg)]
-    chains.sort(key=lambda c: (c.occurred_at.iloc[0], c.incident_id.iloc[0]))
+    # plain arrays and lists, not per-day frames: a series of thousands of incidents is chained in well under a second
+    t = placed.occurred_at.to_numpy()
+    lat, lon = placed.latitude.to_numpy(dtype=float), placed.longitude.to_numpy(dtype=float)
+    dates = placed.occurred_at.dt.date.tolist()
+    stamps = placed.occurred_at.tolist()
+    ids = placed.incident_id.tolist()
+    forces_all = placed.force_code.tolist()
+    stores, names, towns = placed.store_id.tolist(), placed.store_name.tolist(), placed.town.tolist()
+    lats, lons = placed.latitude.tolist(), placed.longitude.tolist()
+    day_codes = t.astype("datetime64[D]")
+    bounds = np.flatnonzero(np.r_[True, day_codes[1:] != day_codes[:-1], True]) if len(t) else np.array([0])
+    chains: list[list[int]] = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        chains += [[int(a) + k for k in c] for c in _chain_arrays(t[a:b], lat[a:b], lon[a:b], cfg)]
+    chains.sort(key=lambda c: (stamps[c[0]], ids[c[0]]))
     detour = float(cfg["detour_factor"])
     runs, legs, route = [], [], []
     k = 0
@@ -122,31 +135,30 @@ def find_runs(incidents: pd.DataFrame, series_id: str = "S", settings: dict | No
         if is_run:
             k += 1
             run_id = f"{series_id}-R{k:03d}"
-        for seq, row in enumerate(chain.itertuples(index=False), start=1):
-            route.append([run_id, seq if is_run else 1, row.incident_id, row.occurred_at, row.store_id,
-                          row.store_name, row.town, row.force_code, row.latitude, row.longitude])
+        for seq, i in enumerate(chain, start=1):
+            route.append([run_id, seq if is_run else 1, ids[i], stamps[i], stores[i], names[i], towns[i],
+                          forces_all[i], lats[i], lons[i]])
         if not is_run:
             continue
-        km = haversine_km(chain.latitude.to_numpy()[:-1], chain.longitude.to_numpy()[:-1],
-                          chain.latitude.to_numpy()[1:], chain.longitude.to_numpy()[1:])
-        hours = np.diff(chain.occurred_at.to_numpy()) / np.timedelta64(1, "h")
-        forces = chain.force_code.tolist()
+        pos = np.asarray(chain)
+        km = haversine_km(lat[pos][:-1], lon[pos][:-1], lat[pos][1:], lon[pos][1:])
+        hours = np.diff(t[pos]) / np.timedelta64(1, "h")
+        forces = [forces_all[i] for i in chain]
         speeds = []
         for n in range(len(chain) - 1):
             speed = float(km[n] * detour / hours[n]) if hours[n] > 0 else 0.0
             speeds.append(speed)
             crosses = isinstance(forces[n], str) and isinstance(forces[n + 1], str) and forces[n] != forces[n + 1]
-            legs.append([run_id, n + 1, chain.incident_id.iloc[n], chain.incident_id.iloc[n + 1],
-                         chain.occurred_at.iloc[n], chain.occurred_at.iloc[n + 1], forces[n], forces[n + 1],
-                         round(float(km[n]), 3), round(float(km[n] * detour), 3), round(float(hours[n]), 4),
-                         round(speed, 2), bool(crosses)])
-        first, last = chain.iloc[0], chain.iloc[-1]
-        runs.append([run_id, series_id, first.date, first.occurred_at, last.occurred_at,
-                     round(float((last.occurred_at - first.occurred_at) / pd.Timedelta(hours=1)), 4), len(chain),
-                     int(chain.force_code.dropna().nunique()), _path(forces),
+            legs.append([run_id, n + 1, ids[chain[n]], ids[chain[n + 1]], stamps[chain[n]], stamps[chain[n + 1]],
+                         forces[n], forces[n + 1], round(float(km[n]), 3), round(float(km[n] * detour), 3),
+                         round(float(hours[n]), 4), round(speed, 2), bool(crosses)])
+        first, last = chain[0], chain[-1]
+        runs.append([run_id, series_id, dates[first], stamps[first], stamps[last],
+                     round(float((stamps[last] - stamps[first]) / pd.Timedelta(hours=1)), 4), len(chain),
+                     len({f for f in forces if isinstance(f, str)}), _path(forces),
                      int(sum(1 for leg in legs[-(len(chain) - 1):] if leg[-1])),
                      round(float(km.sum()), 3), round(float(km.sum() * detour), 3), round(max(speeds), 2),
-                     first.incident_id, last.incident_id, first.force_code, last.force_code,
-                     float(first.latitude), float(first.longitude), float(last.latitude), float(last.longitude)])
+                     ids[first], ids[last], forces_all[first], forces_all[last],
+                     float(lats[first]), float(lons[first]), float(lats[last]), float(lons[last])])
     return Runs(pd.DataFrame(runs, columns=RUN_COLUMNS), pd.DataFrame(legs, columns=LEG_COLUMNS),
                 pd.DataFrame(route, columns=ROUTE_COLUMNS), skipped)
