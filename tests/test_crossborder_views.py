@@ -21,6 +21,7 @@ from workbench.crossborder.trends import trends_from_frames
 XSS_STORE = '<script>alert("wb-xss-store")</script>'
 XSS_CHAIN = '<img src=x onerror="window.__wbXss=1">'
 XSS_TOWN = "Leeds & <b>Headingley</b>"
+XSS_FORCE = '<img src=x onerror="window.__wbXssForce=1">'      # a force name as a hostile store might hold it
 INC_COLUMNS = ["incident_id", "crime_number", "force_code", "stated_force_code", "force_name", "store_id",
                "store_name", "town", "chain", "chain_name", "sector", "occurred_at", "offence_type", "value_gbp",
                "offenders_count", "violence", "latitude", "longitude", "persons", "juveniles", "vehicles", "referrals"]
@@ -104,6 +105,15 @@ def test_timeline_one_marker_per_timed_incident_runs_joined_names_escaped(cb):
     text = _texts(fig)
     assert "wb-xss-store" in text and XSS_STORE not in text and "&lt;script&gt;" in text
     assert "<b>Headingley" not in text and "&amp; &lt;b&gt;Headingley" in text
+
+
+def test_timeline_force_categories_escaped(cb):
+    hostile = CrossBorder(cb.series, cb.runs, cb.home, cb.forces.assign(force_name=XSS_FORCE), cb.flows, cb.lead)
+    fig = views.timeline_figure(hostile)
+    ys = {y for t in fig.data if t.y is not None for y in t.y if y is not None}
+    assert ys == {f"{code} &lt;img src=x onerror=&#34;window.__wbXssForce=1&#34;&gt;" for code in ("13", "14", "30")}
+    assert set(fig.layout.yaxis.categoryarray) == ys
+    assert XSS_FORCE not in _texts(fig)
 
 
 def test_flow_matrix_and_sankey_counted_by_hand(cb):
@@ -295,7 +305,8 @@ def _copy(db, tmp_path, sql=()):
 
 def test_render_most_cross_border_writes_audited_marked_offline_views(linked_db, tmp_path, capsys):
     db = _copy(linked_db, tmp_path, [f"UPDATE stores SET name = '{XSS_STORE}'",
-                                     f"UPDATE retailers SET name = '{XSS_CHAIN.replace(chr(39), chr(39) * 2)}'"])
+                                     f"UPDATE retailers SET name = '{XSS_CHAIN.replace(chr(39), chr(39) * 2)}'",
+                                     f"UPDATE forces SET name = '{XSS_FORCE}'"])
     out = tmp_path / "out"
     result = invoke(capsys, "crossborder", "render", "--most-cross-border", "--out", out, "--db", db, "--json",
                     "--purpose", "test render")
@@ -317,6 +328,12 @@ def test_render_most_cross_border_writes_audited_marked_offline_views(linked_db,
         assert page.count('id="wb-marking-top"') == 1 and page.count('id="wb-marking-bottom"') == 1
         assert not raw_markup(page)
         assert not re.search(r'<(script|link)\b[^>]*(src|href)\s*=\s*["\']?(https?:)?//', page)
+    # the force names reached every view, escaped (in the timeline as plotly categories, i.e. tick labels)
+    timeline = (out / widest / "timeline.html").read_text(encoding="utf-8").replace("\\u0026", "&")
+    assert "&lt;img src=x onerror=" in timeline
+    for view in ("flows", "lead", "routes"):
+        page = (out / widest / f"{view}.html").read_text(encoding="utf-8").replace("\\u0026", "&")
+        assert "&lt;img src=x onerror=" in page, view
     lead = (out / widest / "lead.html").read_text(encoding="utf-8")
     assert "Recommended lead force" in lead and payload["lead"]["recommended"]["force_code"] in lead
 

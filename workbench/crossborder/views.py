@@ -107,6 +107,8 @@ def timeline_figure(cb, title: str | None = None):
     import plotly.graph_objects as go
 
     frame = timeline_frame(cb)
+    # the force labels are plotly categories, shown as tick labels (which understand a few tags): escaped once here
+    frame["force_label"] = [esc(label) for label in frame.force_label]
     order = frame.groupby("force_label").occurred_at.min().sort_values().index.tolist()
     fig = go.Figure()
     in_run = frame[frame.run_id.notna()]
