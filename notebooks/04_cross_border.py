@@ -61,6 +61,11 @@ cb = xb.analyse(store, group_id)
 names = views.force_labels(cb)
 print(f"{group_id} ({cb.series.label}): {len(cb.series.incidents)} incidents in {cb.forces.force_code.notna().sum()} "
       f"forces, {len(cb.runs.runs)} runs, {len(cb.runs.skipped)} incidents without a time or place")
+forces_hit = cb.forces.force_code.dropna().tolist()
+one_force = len(forces_hit) <= 1       # a group inside one force: no border crossed, no flows, that force leads
+if one_force:
+    print(f"this group stays in one force ({', '.join(forces_hit) or 'no known force'}): no run crosses a border, "
+          "so there are no flows, and the lead is that force")
 xb.series_profile(cb.series.incidents).query("share >= 0.1")   # its signature: the tactics, goods and times it repeats
 
 # %% [markdown]
@@ -197,8 +202,12 @@ views.tactic_spread_maps(spread)
 
 # %%
 with store.writing():                  # the exports are audited
-    written = views.render_group(store, group_id, out_dir, purpose="notebook 04 demonstration", cb=cb)
+    written = {} if one_force else views.render_group(store, group_id, out_dir, purpose="notebook 04 demonstration",
+                                                      cb=cb)
     written.update(views.render_tactics(store, out_dir, purpose="notebook 04 demonstration", trends=spread))
+if one_force:
+    print(f"{group_id} stays in one force: its cross-border views are not written (`workbench crossborder runs` "
+          "and `lead` still describe it)")
 pd.DataFrame({"view": list(written), "path": list(written.values())})
 
 # %% [markdown]

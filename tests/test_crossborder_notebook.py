@@ -61,3 +61,30 @@ def test_notebook_executes_headless(demo_db, tmp_path):
 
 def test_notebook_is_kept_without_outputs():
     notebook_runner.assert_paired_without_outputs(NOTEBOOK)
+
+
+def test_notebook_on_a_group_inside_one_force(demo_db, tmp_path):
+    """A group whose incidents all lie in one force (its stores and incidents moved into force 01 on a copy): the
+    story says so and runs to the end; no flows to draw, its cross-border views are not written, the tactic map
+    is."""
+    import duckdb
+
+    with open_store(demo_db, read_only=True) as store:
+        gid = xb.several_forces(store).group_id.iloc[-1]
+        ids = xb.get_series(store, gid).incidents.incident_id.tolist()
+    con = duckdb.connect(str(demo_db))
+    try:
+        listed = ",".join(str(int(i)) for i in ids)
+        con.execute(f"UPDATE stores SET force_code = '01' WHERE store_id IN "
+                    f"(SELECT store_id FROM incidents WHERE incident_id IN ({listed}))")
+        con.execute(f"UPDATE incidents SET force_code = '01' WHERE incident_id IN ({listed})")
+    finally:
+        con.close()
+    with open_store(demo_db, read_only=True) as store:
+        assert xb.analyse(store, gid).forces.force_code.dropna().tolist() == ["01"]
+    out = tmp_path / "crossborder"
+    text = notebook_runner.execute(NOTEBOOK, tmp_path, {"db_path": str(demo_db), "out_dir": str(out), "top": 3,
+                                                        "group_id": gid})
+    assert "this group stays in one force (01)" in text and f"{gid} stays in one force" in text
+    assert "the only force affected" in text
+    assert not (out / gid).exists() and (out / "tactics.html").exists()
