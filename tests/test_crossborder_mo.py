@@ -224,6 +224,25 @@ def test_unlinked_series_are_unlinked_clusters(mo_world):
     assert len(found) >= 1                                         # the quick world holds unnamed group incidents
 
 
+def test_unlinked_series_summaries_match_their_incidents(mo_world):
+    """Each cluster's forces, first and last seen, recomputed from its incidents' own signatures (a path apart from
+    the one grouping unlinked_series uses), and no incident in two clusters."""
+    from workbench.crossborder import incident_signatures
+
+    _world, db = mo_world
+    with open_store(db, read_only=True) as store:
+        found = unlinked_series(store)
+        ids = [[int(i) for i in row.split(";")] for row in found.incident_ids]
+        sig = incident_signatures(store, [i for group in ids for i in group]).set_index("incident_id")
+    every = [i for group in ids for i in group]
+    assert len(every) == len(set(every)) and len(found) >= 1
+    for row, members in zip(found.itertuples(), ids):
+        sub = sig.loc[members]
+        assert members == sorted(members)
+        assert row.force_codes == ";".join(sorted(sub.force_code.dropna().unique())) and row.forces == sub.force_code.nunique()
+        assert row.first_seen == sub.occurred_at.min() and row.last_seen == sub.occurred_at.max()
+
+
 def test_cli_candidates_json_and_one_line_errors(mo_world, capsys):
     _world, db = mo_world
     with open_store(db, read_only=True) as store:

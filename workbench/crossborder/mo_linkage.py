@@ -353,13 +353,20 @@ def unlinked_series(store, settings: dict | None = None) -> pd.DataFrame:
     mean_score = edges.assign(root=roots[edges.a.to_numpy(dtype=np.int64)]).groupby("root").score.mean() \
         if len(edges) else pd.Series(dtype=float)
     clusters = []
+    # each cluster's members, times and forces from one grouping (not a scan and a frame slice per cluster)
+    in_big = np.isin(roots, big.index.to_numpy())
+    members_of = pd.Series(np.flatnonzero(in_big)).groupby(roots[in_big]).indices if in_big.any() else {}
+    rows_of = {root: np.flatnonzero(in_big)[idx] for root, idx in members_of.items()}
+    times = sig.occurred_at.iloc[np.flatnonzero(in_big)].groupby(roots[in_big]) if in_big.any() else None
+    first_at, last_at = (times.min(), times.max()) if times is not None else ({}, {})
+    incident_ids = sig.incident_id.to_numpy()
+    force_codes = sig.force_code.to_numpy(dtype=object)
     for root in big.index:
-        members = np.flatnonzero(roots == root)
-        sub = sig.iloc[members]
-        forces = sorted(sub.force_code.dropna().unique())
-        clusters.append({"incidents": len(members), "incident_ids": ";".join(str(int(i)) for i in sub.incident_id),
-                         "forces": len(forces), "force_codes": ";".join(forces), "first_seen": sub.occurred_at.min(),
-                         "last_seen": sub.occurred_at.max(),
+        members = rows_of[root]
+        forces = sorted({f for f in force_codes[members] if isinstance(f, str)})
+        clusters.append({"incidents": len(members), "incident_ids": ";".join(str(int(i)) for i in incident_ids[members]),
+                         "forces": len(forces), "force_codes": ";".join(forces), "first_seen": first_at[root],
+                         "last_seen": last_at[root],
                          "methods": ";".join(enc.codes(members[0], data.vocab, "methods")),
                          "goods": ";".join(enc.codes(members[0], data.vocab, "goods")),
                          "mean_score": round(float(mean_score.get(root, np.nan)), 4)})
