@@ -44,7 +44,13 @@ browser:
 $(ASSETS_DIR)/.complete: workbench/maps_assets.lock.json scripts/fetch_map_assets.py | $(STAMP)
 	$(BIN)/python scripts/fetch_map_assets.py --dest $(ASSETS_DIR)
 
-assets: $(ASSETS_DIR)/.complete
+# Voila's page assets (Font Awesome; workbench/voila_assets.lock.json, npm, integrity-checked) and the Voila
+# template "workbench" that serves them locally, installed in the venv as Voila's default (docs/dashboards.md).
+VOILA_TEMPLATE := $(VENV)/share/jupyter/voila/templates/workbench/.installed
+$(VOILA_TEMPLATE): workbench/voila_assets.lock.json $(wildcard workbench/voila_template/*) scripts/fetch_voila_assets.py scripts/fetch_map_assets.py | $(STAMP)
+	$(BIN)/python scripts/fetch_voila_assets.py --dest $(ASSETS_DIR) --prefix $(VENV)
+
+assets: $(ASSETS_DIR)/.complete $(VOILA_TEMPLATE)
 
 demo: setup browser assets
 	$(BIN)/workbench sample --seed $(SEED) --scale $(SCALE) --out $(WORLD) --reuse
