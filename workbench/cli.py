@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "workbench.commands.crossborder_cmds",
     "workbench.commands.package_cmds",
     "workbench.commands.readiness_cmds",
+    "workbench.commands.training_cmds",
 )
 
 app = typer.Typer(
