@@ -1,0 +1,255 @@
+"""TrainingDemo: the guided demonstration of the training case (docs/training.md), step by step, with Next/Back, a
+step list, the trainer's notes (hideable), a large-text presenter view and Reset. Every step shows the real product
+computed live from the training store through the library: workbench.ingest (ingest_file, triage), workbench.linkage
+(review queue, decide, groups), workbench.crossborder (analyse, candidates) and workbench.packages (build).
+
+    from widgets.training_demo import TrainingDemo
+    demo = TrainingDemo("out/training", "out/training/session")   # a folder built by `workbench training build`
+    demo.panel                                                    # display in Voila or JupyterLab
+    demo.next(); demo.back(); demo.decide(); demo.reset()
+
+The store is opened only while a step computes, so Reset can restore the pristine copy between sessions.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import ipywidgets as w
+import pandas as pd
+
+from workbench import config, training
+from workbench.errors import WorkbenchError
+from workbench.render import fragment
+
+STEP_TEMPLATE = "training_step.html.j2"
+NOTES_TEMPLATE = "training_notes.html.j2"
+
+STEPS = [
+    ("Referrals arrive", ["New referrals arrive as an extract and are ingested. Point out the one held in "
+                          "quarantine and its reason: a crime number is a key requirement for Opal.",
+                          "Ask: what should the retailer send again, and with what?"]),
+    ("Triage queue", ["Current referrals in priority order: violence against staff, juveniles, prolific offenders, "
+                      "offenders seen in several forces.", "Ask which referral they would read first, and why."]),
+    ("People and vehicles resolved", ["Mentions of people and vehicles across referrals are resolved into subjects "
+                                      "and vehicles. The pair shown is the least certain: the analyst decides.",
+                                      "Press 'Analyst: same person' to record the decision (it is audited)."]),
+    ("The group's network", ["Subjects who offend together form a group; key players and brokers are marked.",
+                             "Every name here is a pseudonym: this is training data."]),
+    ("Its route across forces", ["The group's incidents chained into same-day runs feasible by road, and the "
+                                 "forces it touches; the lead force is recommended from these figures."]),
+    ("MO candidates in another force", ["Incidents elsewhere with the same way of working but no shared name: "
+                                        "a lead to share with that force, not a link."]),
+    ("The package", ["The intelligence package for the lead force, built from the store with its purpose "
+                     "audited; every page is marked TRAINING - NOT REAL INTELLIGENCE."]),
+]
+
+
+def _table(caption: str, frame: pd.DataFrame, columns: list[str] | None = None, rows: int = 12) -> dict:
+    frame = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
+    frame = frame.head(rows)
+    values = frame.astype(object).where(frame.notna(), "").astype(str).values.tolist()
+    return {"caption": caption, "columns": [str(c) for c in frame.columns], "rows": values}
+
+
+class TrainingDemo:
+    def __init__(self, folder, out_dir):
+        self.folder = Path(folder)
+        self.out_dir = Path(out_dir)
+        with training.open_training(self.folder, read_only=True) as store:
+            self.info = training.case_info(store)
+        self.step = 0
+        self.large = False
+        self.results: dict[int, dict] = {}
+        self.decisions: list[int] = []
+        self.back_button = w.Button(description="Back", icon="")
+        self.next_button = w.Button(description="Next", button_style="primary")
+        self.reset_button = w.Button(description="Reset case", button_style="warning")
+        self.decide_button = w.Button(description="Analyst: same person")
+        self.notes_toggle = w.ToggleButton(value=True, description="Trainer's notes")
+        self.presenter_toggle = w.ToggleButton(value=False, description="Presenter view")
+        self.step_list = w.Select(options=[(f"{i + 1}. {t}", i) for i, (t, _n) in enumerate(STEPS)], value=0,
+                                  rows=len(STEPS), description="Steps")
+        self.view = w.HTML()
+        self.notes = w.HTML()
+        self.status = w.HTML()
+        self.back_button.on_click(lambda _b: self.back())
+        self.next_button.on_click(lambda _b: self.next())
+        self.reset_button.on_click(lambda _b: self.reset())
+        self.decide_button.on_click(lambda _b: self.decide())
+        self.notes_toggle.observe(lambda _c: self._show_notes(), names="value")
+        self.presenter_toggle.observe(lambda _c: self.set_presenter(self.presenter_toggle.value), names="value")
+        self.step_list.observe(lambda c: self.go(c["new"]), names="value")
+        controls = w.HBox([self.back_button, self.next_button, self.decide_button, self.reset_button,
+                           self.notes_toggle, self.presenter_toggle])
+        self.panel = w.VBox([controls, w.HBox([self.step_list, self.notes]), self.view, self.status])
+        self.panel.add_class("wb-training-demo")
+        self.show()
+
+    # -- navigation --------------------------------------------------------------------------------------
+    def go(self, index: int) -> None:
+        index = max(0, min(len(STEPS) - 1, int(index)))
+        if index != self.step:
+            self.step = index
+            self.show()
+
+    def next(self) -> None:
+        self.go(self.step + 1)
+
+    def back(self) -> None:
+        self.go(self.step - 1)
+
+    def set_presenter(self, on: bool) -> None:
+        self.large = bool(on)
+        if self.presenter_toggle.value != self.large:
+            self.presenter_toggle.value = self.large
+        self.show()
+
+    def reset(self) -> None:
+        """Restore the case to its starting state and go back to the first step."""
+        training.reset(self.folder)
+        self.results.clear()
+        self.decisions.clear()
+        self.step = -1
+        self.go(0)
+        self.status.value = str(fragment(NOTES_TEMPLATE, notes=["The case is back to its starting state."]))
+
+    def _show_notes(self) -> None:
+        self.notes.value = str(fragment(NOTES_TEMPLATE, notes=STEPS[self.step][1], steps=[t for t, _ in STEPS],
+                                        current=self.step)) if self.notes_toggle.value else ""
+        self.notes.layout.display = None if self.notes_toggle.value else "none"
+
+    def show(self) -> None:
+        if self.step_list.value != self.step:
+            self.step_list.value = self.step
+        self.back_button.disabled = self.step == 0
+        self.next_button.disabled = self.step == len(STEPS) - 1
+        self.decide_button.layout.display = None if self.step == 2 else "none"
+        try:
+            content = self.results.get(self.step) or self.compute(self.step)
+            self.results[self.step] = content
+        except WorkbenchError as exc:
+            content = {"lines": [str(exc)], "tables": []}
+        self.view.value = str(fragment(STEP_TEMPLATE, banner=config.security_marking(), number=self.step + 1,
+                                       total=len(STEPS), title=STEPS[self.step][0], lines=content["lines"],
+                                       tables=content["tables"], large=self.large))
+        self._show_notes()
+
+    # -- the steps, computed from the training store --------------------------------------------------------
+    def compute(self, index: int) -> dict:
+        return [self._arrive, self._triage, self._resolve, self._network, self._route, self._mo,
+                self._package][index]()
+
+    def _group(self, store) -> str:
+        from workbench import crossborder as xb
+
+        groups = xb.several_forces(store)
+        if groups.empty:
+            raise WorkbenchError("the training store has no group touching two or more forces")
+        return str(groups.group_id.iloc[0])
+
+    def _arrive(self) -> dict:
+        from workbench.ingest import ingest_file
+
+        extract = training.arriving_extract(self.folder)
+        with training.open_training(self.folder) as store:
+            done = store.sql("SELECT batch_id FROM ingest_batches WHERE file_name = $f", {"f": extract.name})
+            if done.empty:
+                ingest_file(store, extract, source="force_opal_form")
+            batch = store.sql("SELECT batch_id, file_name, status, rows_read, rows_accepted, rows_quarantined "
+                              "FROM ingest_batches WHERE file_name = $f ORDER BY batch_id DESC LIMIT 1",
+                              {"f": extract.name})
+            quarantine = store.sql("SELECT q.row_number, r.rule, r.message FROM quarantine q, "
+                                   "unnest(from_json(q.reasons, '[{\"rule\": \"VARCHAR\", \"message\": \"VARCHAR\"}]'))"
+                                   " AS t(r) WHERE q.batch_id = $b ORDER BY q.row_number",
+                                   {"b": int(batch.batch_id.iloc[0])})
+        b = batch.iloc[0]
+        return {"lines": [f"{b.file_name}: {b.rows_read} referrals read, {b.rows_accepted} accepted, "
+                          f"{b.rows_quarantined} quarantined."],
+                "tables": [_table("Ingest batch", batch), _table("Quarantined, with its reason", quarantine)]}
+
+    def _triage(self) -> dict:
+        from workbench.ingest import triage
+
+        with training.open_training(self.folder, read_only=True) as store:
+            queue = triage.referral_queue(store, max_rows=12)
+        return {"lines": [f"{len(queue)} referrals at the top of the queue."],
+                "tables": [_table("Triage queue", queue, ["source_ref", "received_at", "forces", "priority",
+                                                          "reasons"])]}
+
+    def _resolve(self) -> dict:
+        from workbench.linkage import review
+        from workbench.linkage.run import status
+
+        with training.open_training(self.folder, read_only=True) as store:
+            runs = status(store)
+            queue = review.review_queue(store, "person", limit=5)
+            persons = store.sql("SELECT count(*) AS n FROM resolved_persons WHERE status = 'active'").n.iloc[0]
+            vehicles = store.sql("SELECT count(*) AS n FROM resolved_vehicles WHERE status = 'active'").n.iloc[0]
+            decisions = store.sql("SELECT decision, why FROM link_decisions ORDER BY decided_at")
+        lines = [f"{persons} subjects and {vehicles} vehicles resolved from the referrals' mentions."]
+        if len(decisions):
+            lines.append(f"The analyst has decided {len(decisions)} pair(s).")
+        tables = [_table("Least certain pairs for the analyst", queue,
+                         ["rank", "full_name_a", "dob_a", "force_code_a", "full_name_b", "dob_b", "force_code_b",
+                          "match_probability"])]
+        if len(decisions):
+            tables.append(_table("Analyst's decisions", decisions))
+        del runs
+        return {"lines": lines, "tables": tables}
+
+    def decide(self) -> int:
+        """The analyst's decision on the least certain pair: the same person (recorded and audited)."""
+        from workbench.linkage import review
+        from workbench.linkage.run import decide
+
+        with training.open_training(self.folder) as store:
+            queue = review.review_queue(store, "person", limit=1)
+            if queue.empty:
+                raise WorkbenchError("no pair is waiting for the analyst")
+            pair = queue.iloc[0]
+            decision = decide(store, "confirm", pair.mention_a, pair.mention_b,
+                              "training demonstration: same subject")
+        self.decisions.append(decision)
+        self.results.pop(2, None)
+        self.show()
+        return decision
+
+    def _network(self) -> dict:
+        with training.open_training(self.folder, read_only=True) as store:
+            group = self._group(store)
+            members = store.query("linkage/groups_members", group_id=group)
+        return {"lines": [f"Group {group}: {len(members)} members."],
+                "tables": [_table("Members, key players first", members,
+                                  ["display_name", "role", "incidents", "degree", "is_broker", "is_key_player"])]}
+
+    def _route(self) -> dict:
+        from workbench import crossborder as xb
+
+        with training.open_training(self.folder, read_only=True) as store:
+            group = self._group(store)
+            cb = xb.analyse(store, group)
+        lead = cb.lead.iloc[0] if len(cb.lead) else None
+        lines = [f"Group {group} touches {len(cb.forces)} forces in {len(cb.runs.runs)} runs."]
+        if lead is not None:
+            lines.append(f"Recommended lead force: {lead.get('force_name', lead.get('force_code'))}.")
+        return {"lines": lines, "tables": [_table("Forces", cb.forces), _table("Route", cb.runs.route)]}
+
+    def _mo(self) -> dict:
+        from workbench import crossborder as xb
+
+        with training.open_training(self.folder, read_only=True) as store:
+            group = self._group(store)
+            cands = xb.candidates(store, group)
+        return {"lines": [f"{len(cands.incidents)} incidents share the group's way of working without a shared name."],
+                "tables": [_table("MO candidates", cands.incidents,
+                                  ["rank", "occurred_at", "force_code", "store_name", "town", "score", "agrees"])]}
+
+    def _package(self) -> dict:
+        from workbench import packages
+
+        with training.open_training(self.folder) as store:
+            group = self._group(store)
+            result = packages.build(store, group, self.out_dir / "package", purpose="training demonstration")
+        files = pd.DataFrame({"file": sorted(p.name for p in (self.out_dir / "package").iterdir() if p.is_file())})
+        return {"lines": [f"Package of {group}, version {result['version']}, addressed to {result['lead_force']}; "
+                          f"marked {result['marking']}."], "tables": [_table("Files written", files, rows=20)]}
