@@ -14,7 +14,7 @@ ASSETS_DIR := $(VENV)/share/workbench-assets
 LAB_PORT ?= 8888
 LAB_TOKEN_FILE ?= $(VENV)/.lab_token
 
-.PHONY: setup browser assets demo test lab bench mutation lock clean help
+.PHONY: setup browser java assets demo test lab bench mutation lock clean help
 
 help:
 	@echo "make demo   - set up .venv (and Debian chromium if missing), generate the sample world, load it, write outputs under $(OUT)/"
@@ -38,6 +38,11 @@ setup: $(STAMP)
 # install, one warning line and the PNGs are skipped (fails under CI instead).
 browser:
 	@sh scripts/install_chromium.sh
+
+# Debian's Java (openjdk-17-jre-headless) for the Spark linkage backend (pyspark local mode; docs/scaling.md).
+# Non-interactive like the browser; fails under CI when it cannot install.
+java:
+	@sh scripts/install_java.sh
 
 # Offline JS/CSS for rendered maps: npm pack at pinned versions, integrity-checked against
 # workbench/maps_assets.lock.json, extracted under .venv (never committed; maps never use a CDN).
@@ -72,7 +77,7 @@ demo: setup browser assets
 	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
 	$(BIN)/workbench audit verify --db $(WORKBENCH_DB)
 
-test: setup browser assets
+test: setup browser java assets
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Token auth on 127.0.0.1 only: the token (made once, mode 600) goes to Jupyter in JUPYTER_TOKEN, never on a
