@@ -197,12 +197,18 @@ class PersonModel:
     model_json: dict | None = None
     con: duckdb.DuckDBPyConnection = field(default=None, repr=False)
     training_log: list = field(default_factory=list)
+    backend: str = "duckdb"     # "spark": Splink's Spark backend (workbench.linkage.spark_backend)
 
     def __post_init__(self):
         from splink import DuckDBAPI, Linker  # imported here: splink is heavy and only linkage needs it
 
         if len(self.prepared) < 2:
             raise WorkbenchError("at least two records are needed to link")
+        if self.backend != "duckdb":
+            from workbench.linkage import spark_backend
+
+            spark_backend.check_backend(self.backend)
+            return spark_backend.attach(self)
         self.con = duckdb.connect(":memory:")
         engine = self.settings.persons.get("duckdb") or {}
         self.con.execute(f"SET threads TO {int(engine.get('threads', 2))}")      # validated by settings._check_duckdb
@@ -261,6 +267,10 @@ class PersonModel:
 
         Keeps pairs at or above `keep_at_or_above` (links and review band) and at or below `keep_at_or_below`
         (strong evidence of two people, used as cannot-link), plus every pair with context to check."""
+        if self.backend == "spark":
+            from workbench.linkage import spark_backend
+
+            return spark_backend.predict(self, keep_at_or_above, keep_at_or_below)
         predictions = self.linker.inference.predict()
         name = predictions.physical_name
         self.con.register("_prepared_ctx", self.prepared.loc[:, ["unique_id", "latitude", "longitude", "seen_at",

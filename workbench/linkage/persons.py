@@ -100,8 +100,10 @@ def collapse_identical(prepared: pd.DataFrame, keep_apart=()) -> tuple[pd.DataFr
 
 
 def resolve_persons(prepared: pd.DataFrame, settings: LinkageSettings, must_link=(), cannot_link=(),
-                    model_json: dict | None = None) -> PersonResolution:
-    """Train (unless `model_json` is given), predict, apply context and decisions, cluster."""
+                    model_json: dict | None = None, backend: str = "duckdb") -> PersonResolution:
+    """Train (unless `model_json` is given), predict, apply context and decisions, cluster.
+
+    backend: "duckdb" (in-process, the default) or "spark" (Splink's Spark backend, docs/scaling.md)."""
     if len(prepared) < 2:
         return empty_resolution(prepared, settings)
     settings = settings.for_records(len(prepared))
@@ -121,12 +123,13 @@ def resolve_persons(prepared: pd.DataFrame, settings: LinkageSettings, must_link
         # the model learns from every record (u by random sampling and m by EM over the records as they
         # are, so that frequent people weigh as often as they are seen), then scores the representatives
         with stage("train", records=len(prepared)):
-            trainer = PersonModel(settings, prepared).train()
+            trainer = PersonModel(settings, prepared, backend=backend).train()
             model_json, training_log = trainer.model_json, trainer.training_log
-            trainer.con.close()
+            if trainer.con is not None:
+                trainer.con.close()
     else:
         training_log = None
-    resolution = _resolve(reps, settings, must_link, cannot_link, model_json)
+    resolution = _resolve(reps, settings, must_link, cannot_link, model_json, backend)
     if training_log is not None:
         resolution.stats["training"] = training_log
     return _expand(prepared, mapping, resolution.clusters, resolution)
@@ -153,8 +156,8 @@ def _expand(prepared, mapping: pd.Series, rep_clusters: pd.DataFrame, resolution
 
 
 def _resolve(prepared: pd.DataFrame, settings: LinkageSettings, must_link, cannot_link,
-             model_json: dict | None) -> PersonResolution:
-    model = PersonModel(settings, prepared, model_json=model_json)
+             model_json: dict | None, backend: str = "duckdb") -> PersonResolution:
+    model = PersonModel(settings, prepared, model_json=model_json, backend=backend)
     if model_json is None:
         with stage("train", records=len(prepared)):
             model.train()

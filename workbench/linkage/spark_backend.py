@@ -1,0 +1,245 @@
+"""The person model on Splink's Spark backend: the same settings, trained and scored by Spark (docs/scaling.md).
+
+    resolve_persons(prepared, settings, backend="spark")        # workbench.linkage.persons
+    PersonModel(settings, prepared, backend="spark")            # workbench.linkage.model (the hook)
+
+How a run goes (what a cluster would do; here pyspark in local mode, `local[2]`):
+
+1. the prepared person records (the store's persons table after `records.prepare_person_records`) are written
+   as **Parquet** under the run's work directory and read by Spark (`spark.read.parquet`), not handed over as
+   a pandas frame: that is the hand-over a cluster needs (the Parquet file would sit on shared storage);
+2. Splink's `SparkAPI` runs the same Splink settings (`model.splink_settings`): the comparison SQL, written in
+   DuckDB's dialect, is translated to Spark SQL (`spark_settings`: `jaro_winkler_similarity` becomes the
+   `jaro_winkler` of Splink's Scala UDF jar, everything else is standard SQL that sqlglot writes for Spark);
+   prior, u by random sampling, m by EM and prediction all run in Spark;
+3. the pairs kept (links, the review band and strong non-links, with the distance and hours between the two
+   sightings for the context checks) are computed in Spark, written as **Parquet** and read back: the
+   constraint-aware clustering (`clustering.cluster`, sequential by nature: strongest pair first, a merge
+   refused when the clusters hold a cannot-link pair) then runs on the driver over those pairs, exactly as on
+   DuckDB. `spark_components` gives Splink's own connected components on Spark (no constraints) for the
+   links at a threshold, the partition the constrained clustering can only split.
+
+Spark starts in local mode only: no cluster, no network (driver bound to 127.0.0.1, Spark UI off), its
+scratch, checkpoint and warehouse directories under one temporary directory (`WORKBENCH_SPARK_TMP` or
+/tmp/workbench-spark). Java 17+ is needed (`scripts/install_java.sh`, run by `make test`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+
+BACKENDS = ("duckdb", "spark")
+DEFAULT_MASTER = "local[2]"
+BREAK_LINEAGE = "persist"      # local: cache in memory; a cluster: "parquet" (checkpoint dir) or "checkpoint"
+_LOCK = threading.Lock()
+_SESSION = None
+_ROOT: Path | None = None
+
+for _name in ("py4j", "pyspark"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise WorkbenchError(f"unknown linkage backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    return backend
+
+
+def spark_available() -> str | None:
+    """None when pyspark imports and a java is on PATH (or JAVA_HOME); else the reason, one line."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install -c constraints.txt -e '.[dev]')"
+    java_home = os.environ.get("JAVA_HOME")
+    if not (shutil.which("java") or (java_home and Path(java_home, "bin", "java").exists())):
+        return "no java on PATH (scripts/install_java.sh installs Debian's openjdk-17-jre-headless)"
+    return None
+
+
+def scratch_root() -> Path:
+    root = Path(os.environ.get("WORKBENCH_SPARK_TMP") or Path(tempfile.gettempdir()) / "workbench-spark")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def get_spark(master: str = DEFAULT_MASTER, shuffle_partitions: int = 2, driver_memory: str = "2g"):
+    """The process's Spark session in local mode (made once): Splink's similarity jar, UI off, bound to
+    127.0.0.1, every scratch directory under `scratch_root()`."""
+    global _SESSION, _ROOT
+    with _LOCK:
+        if _SESSION is not None:
+            return _SESSION
+        reason = spark_available()
+        if reason:
+            raise WorkbenchError(f"the Spark backend cannot start: {reason}")
+        if not master.startswith("local"):
+            raise WorkbenchError(f"the Spark backend starts Spark in local mode only, not {master!r}; on a cluster "
+                                 "build the session yourself and call set_spark(session) (docs/scaling.md)")
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+
+        _ROOT = Path(tempfile.mkdtemp(prefix="run-", dir=scratch_root()))
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        java_tmp = f"-Djava.io.tmpdir={_ROOT / 'java'}"
+        (_ROOT / "java").mkdir()
+        builder = (SparkSession.builder.master(master).appName("workbench-linkage")
+                   .config("spark.jars", similarity_jar_location())
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1")
+                   .config("spark.driver.memory", driver_memory)
+                   .config("spark.driver.extraJavaOptions", java_tmp)
+                   .config("spark.local.dir", str(_ROOT / "local"))
+                   .config("spark.sql.warehouse.dir", str(_ROOT / "warehouse"))
+                   .config("spark.sql.catalogImplementation", "in-memory")
+                   .config("spark.sql.shuffle.partitions", str(int(shuffle_partitions)))
+                   .config("spark.default.parallelism", str(int(shuffle_partitions)))
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
+        spark.sparkContext.setCheckpointDir(str(_ROOT / "checkpoints"))
+        _SESSION = spark
+        return spark
+
+
+def set_spark(session, work_dir: str | Path | None = None) -> None:
+    """Use a session built elsewhere (a real cluster: its checkpoint dir must be set, Splink's jar on
+    spark.jars); `work_dir` is where the Parquet hand-over goes (shared storage on a cluster)."""
+    global _SESSION, _ROOT
+    with _LOCK:
+        _SESSION = session
+        _ROOT = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="run-", dir=scratch_root()))
+
+
+def stop_spark() -> None:
+    """Stop the local session and remove its scratch directory."""
+    global _SESSION, _ROOT
+    with _LOCK:
+        if _SESSION is not None:
+            _SESSION.stop()
+        if _ROOT is not None:
+            shutil.rmtree(_ROOT, ignore_errors=True)
+        _SESSION, _ROOT = None, None
+
+
+def work_dir(kind: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=_ROOT or scratch_root()))
+    return path
+
+
+# -- settings: DuckDB's SQL dialect to Spark's -------------------------------------------------------------
+def spark_sql(condition: str) -> str:
+    """One comparison condition of `model.splink_settings` (DuckDB SQL) as Spark SQL: Jaro-Winkler is the
+    `jaro_winkler` UDF of Splink's jar (same name for damerau_levenshtein); the rest is standard SQL."""
+    import sqlglot
+    from sqlglot import exp
+
+    if condition.strip().upper() == "ELSE":
+        return condition
+
+    def rename(node):
+        if isinstance(node, exp.JarowinklerSimilarity):
+            return exp.Anonymous(this="jaro_winkler", expressions=[node.this, node.expression])
+        return node
+
+    return sqlglot.parse_one(condition, read="duckdb").transform(rename).sql(dialect="spark")
+
+
+def spark_settings(spec: dict) -> dict:
+    """The Splink settings (or a saved model) with every comparison condition in Spark SQL; blocking rules
+    (`l.c = r.c AND ...`) are the same in both dialects. Numbers (m, u, thresholds) are untouched."""
+    out = json.loads(json.dumps(spec))
+    for comparison in out.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            level["sql_condition"] = spark_sql(level["sql_condition"])
+    out.pop("sql_dialect", None)
+    return out
+
+
+# -- the model on Spark ---------------------------------------------------------------------------------------
+CONTEXT_COLUMNS = ("unique_id", "latitude", "longitude", "seen_epoch", "group_key")
+
+
+def attach(model) -> None:
+    """Build the Splink linker of a `model.PersonModel` on Spark: the records go through Parquet."""
+    from splink import Linker, SparkAPI
+
+    from workbench.linkage.model import MODEL_COLUMNS, splink_settings
+
+    spark = get_spark()
+    model.work = work_dir("persons")
+    frame = model.prepared.loc[:, list(MODEL_COLUMNS)].copy()
+    for c in ("latitude", "longitude"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    for c in MODEL_COLUMNS:
+        if c not in ("latitude", "longitude"):
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None).astype("string")
+    seen = pd.to_datetime(model.prepared["seen_at"], errors="coerce", utc=True)
+    frame["seen_epoch"] = (seen - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    frame["group_key"] = model.prepared["group_key"].astype(object).where(model.prepared["group_key"].notna(),
+                                                                          None).astype("string")
+    records = model.work / "person_records.parquet"
+    frame.to_parquet(records, index=False)
+    sdf = spark.read.parquet(str(records))
+    model.spark_name = model.work.name.replace("-", "_")          # one session runs many models: own names
+    sdf.createOrReplaceTempView(f"ctx_{model.spark_name}")
+    model.db_api = SparkAPI(spark_session=spark, break_lineage_method=BREAK_LINEAGE,
+                            num_partitions_on_repartition=int(spark.conf.get("spark.sql.shuffle.partitions")))
+    table = model.db_api.register(sdf.select(*MODEL_COLUMNS), table_name=f"person_records_{model.spark_name}")
+    spec = model.model_json or splink_settings(model.settings, model.prepared)
+    model.linker = Linker(table, spark_settings(spec), log_level=logging.WARNING)
+
+
+def predict(model, keep_at_or_above: float, keep_at_or_below: float | None) -> pd.DataFrame:
+    """Scored pairs as `PersonModel.predict` returns them, computed in Spark and brought back as Parquet."""
+    spark = get_spark()
+    model.predictions = model.linker.inference.predict()
+    name = model.predictions.physical_name
+    low = -1e9 if keep_at_or_below is None else float(keep_at_or_below)
+    # the two bounds are floats formatted here; names are Splink's and this module's constants
+    pairs = spark.sql(f"""
+        WITH p AS (SELECT unique_id_l, unique_id_r, match_weight FROM {name}
+                   WHERE match_weight >= {float(keep_at_or_above)!r} OR match_weight <= {low!r})
+        SELECT p.unique_id_l, p.unique_id_r, p.match_weight,
+               2 * 6371 * asin(sqrt(pow(sin(radians(b.latitude - a.latitude) / 2), 2) +
+                   cos(radians(a.latitude)) * cos(radians(b.latitude)) *
+                   pow(sin(radians(b.longitude - a.longitude) / 2), 2))) AS km,
+               abs(b.seen_epoch - a.seen_epoch) / 3600.0 AS hours,
+               a.group_key AS group_l, b.group_key AS group_r
+        FROM p JOIN ctx_{model.spark_name} a ON a.unique_id = p.unique_id_l
+               JOIN ctx_{model.spark_name} b ON b.unique_id = p.unique_id_r""")
+    out = model.work / "pairs.parquet"
+    pairs.write.mode("overwrite").parquet(str(out))
+    frame = pd.read_parquet(out)
+    for c in ("unique_id_l", "unique_id_r", "group_l", "group_r"):
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    return frame.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
+
+
+def spark_components(model, threshold_match_weight: float) -> pd.DataFrame:
+    """Splink's connected components on Spark of the pairs at or above a match weight (after `predict`):
+    record_id, cluster_id (no constraints: the partition that the constrained clustering can only split)."""
+    if getattr(model, "predictions", None) is None:
+        raise WorkbenchError("predict first: there are no predictions to cluster")
+    clusters = model.linker.clustering.cluster_pairwise_predictions_at_threshold(
+        model.predictions, threshold_match_weight=float(threshold_match_weight))
+    out = model.work / "components.parquet"
+    get_spark().table(clusters.physical_name).select("unique_id", "cluster_id").write.mode("overwrite").parquet(str(out))
+    frame = pd.read_parquet(out).rename(columns={"unique_id": "record_id"})
+    return frame.astype({"record_id": str, "cluster_id": str})
+
+
+def close(model) -> None:
+    shutil.rmtree(getattr(model, "work", None) or "/nonexistent", ignore_errors=True)
