@@ -1,0 +1,123 @@
+"""The whole pipeline end to end at national scale: sample world, ingest, enrich, hotspots, linkage, groups,
+cross-border and one package, each stage through the `workbench` CLI as an analyst runs it, in its own process
+(benchmarks.common.measure: wall time and peak RSS per stage).
+
+Full run: the scale-200 world (about 10M incidents) beside the scale-1 world (`make demo`, about 50k) in the
+same run, so each stage's growth factor is read against the same machine on the same day. Quick: scale 0.1
+beside scale 0.2 (a check that the path works). Results are appended stage by stage, so a run stopped part
+way still records what it measured (`<out>/national_e2e.partial.json`).
+
+    python -m benchmarks.run national_e2e            # about two hours on 2 cores
+    python -m benchmarks.run --quick national_e2e
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import measure
+
+IN_DEFAULT_RUN = "quick"     # full sizes only when named: the scale-200 world alone takes half an hour
+FULL_SCALES = (1.0, 200.0)
+QUICK_SCALES = (0.1, 0.2)
+PURPOSE = "benchmark: end-to-end national-scale timing on the synthetic sample world"
+
+
+def _cli(args: list[str]) -> dict:
+    """One workbench command in this (measured) process; its exit code and the tail of what it printed."""
+    import contextlib
+    import io
+
+    from workbench.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return {"exit_code": code, "stdout_tail": out.getvalue()[-400:], "stderr_tail": err.getvalue()[-400:]}
+
+
+def _counts(db: str) -> dict:
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        counts = dict(store.table_counts().itertuples(index=False, name=None))
+    keep = ("incidents", "referrals", "person_mentions", "vehicle_mentions", "persons", "vehicles", "groups",
+            "quarantine")
+    return {k: counts.get(k) for k in keep if k in counts} | {"db_mb": round(Path(db).stat().st_size / 1e6, 1)}
+
+
+def stages(root: Path, scale: float) -> list[tuple[str, list[str]]]:
+    world, db, out = root / "world", root / "workbench.duckdb", root / "out"
+    d = ["--db", str(db)]
+    return [
+        ("sample", ["sample", "--seed", "42", "--scale", str(scale), "--out", str(world)]),
+        ("ingest", ["ingest", str(world / "extracts"), *d]),
+        ("geo_enrich", ["geo", "enrich", *d]),
+        ("hotspots_plan_one_force", ["hotspots", "plan", "--force", "West Yorkshire", "--period", "next-week",
+                                     "--out", str(out / "plan"), *d]),
+        ("hotspots_map_national", ["hotspots", "map", "--out", str(out / "hotspots.html"), *d]),
+        ("link_run", ["link", "run", *d]),
+        ("crossborder_render", ["crossborder", "render", "--most-cross-border", "--out", str(out / "crossborder"), *d]),
+        ("crossborder_tactics", ["crossborder", "tactics", "--out", str(out / "crossborder"), *d]),
+        ("package_build", ["package", "build", "--most-cross-border", "--out", str(out / "package"),
+                           "--purpose", PURPOSE, *d]),
+    ]
+
+
+def _record(scale: float, name: str, m: dict) -> dict:
+    result = m.get("result") or {}
+    error = m.get("error") or (None if result.get("exit_code") == 0 else
+                               f"exit {result.get('exit_code')}: {result.get('stderr_tail', '').strip()[-200:]}")
+    return {"scale": scale, "stage": name, "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
+            "error": error, "output_tail": result.get("stdout_tail", "")[-200:]}
+
+
+def run(out_dir, quick: bool) -> list[dict]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / "national_e2e.partial.json"
+    records: list[dict] = []
+    tmp = Path(tempfile.mkdtemp(prefix="wb-bench-e2e-"))
+    try:
+        for scale in (QUICK_SCALES if quick else FULL_SCALES):
+            root = tmp / f"scale_{scale:g}"
+            root.mkdir()
+            for name, args in stages(root, scale):
+                record = _record(scale, name, measure(_cli, args))
+                records.append(record)
+                partial.write_text(json.dumps(records, indent=2, default=str))
+                if record["error"]:
+                    break  # a later stage needs this one's output
+            if not any(r["error"] for r in records if r["scale"] == scale):
+                records.append({"scale": scale, "stage": "store", **measure(_counts, str(root / "workbench.duckdb"))
+                                .get("result", {})})
+            shutil.rmtree(root, ignore_errors=True)
+        records.append(_summary(records))
+        return records
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        partial.write_text(json.dumps(records, indent=2, default=str))
+
+
+def _summary(records: list[dict]) -> dict:
+    """Per scale: total wall time, the dominant stage and its share; per stage, the growth factor between the
+    smallest and the largest scale (the baseline is the small world in the same run)."""
+    by_scale: dict[float, dict[str, dict]] = {}
+    for r in records:
+        if "wall_s" in r:
+            by_scale.setdefault(r["scale"], {})[r["stage"]] = r
+    out = {"stage": "summary", "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "scales": {}}
+    for scale, st in by_scale.items():
+        total = sum(r["wall_s"] for r in st.values())
+        top = max(st.values(), key=lambda r: r["wall_s"])
+        out["scales"][str(scale)] = {"total_wall_s": round(total, 1), "peak_rss_mb": max(r["peak_rss_mb"] for r in st.values()),
+                                     "dominant_stage": top["stage"], "dominant_share": round(top["wall_s"] / total, 3),
+                                     "complete": not any(r["error"] for r in st.values())}
+    if len(by_scale) >= 2:
+        lo, hi = min(by_scale), max(by_scale)
+        out["growth_x"] = {name: round(by_scale[hi][name]["wall_s"] / by_scale[lo][name]["wall_s"], 1)
+                           for name in by_scale[hi] if name in by_scale[lo] and by_scale[lo][name]["wall_s"] > 0}
+    return out
