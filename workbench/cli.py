@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "workbench.commands.package_cmds",
     "workbench.commands.readiness_cmds",
     "workbench.commands.training_cmds",
+    "workbench.commands.review_cmds",
 )
 
 app = typer.Typer(
