@@ -72,7 +72,7 @@ def select_case(src, spec: CaseSpec) -> dict:
     several = several[several.forces >= spec.min_forces].sort_values(["incidents", "group_id"])
     if several.empty:
         raise WorkbenchError(f"the source store {src.path} has no group touching {spec.min_forces} or more forces: "
-                             "resolve it first (`workbench link run` and `workbench groups find`)")
+                             "resolve it first (`workbench link run` finds the groups)")
     group = str(several.group_id.iloc[0])
     incidents = xb.get_series(src, group).incidents.sort_values(["occurred_at", "incident_id"])
     take = spec.group_incidents
