@@ -52,6 +52,18 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
+def layered_settings(name: str, env: str, overrides: dict | None = None, path: str | Path | None = None) -> dict:
+    """A capability's settings file `config/<name>.yaml`, then the file in `env` (or `path`), then `overrides`,
+    merged key by key: one layering rule for every capability's settings."""
+    raw = _read_yaml(PACKAGE_DIR / "config" / f"{name}.yaml")
+    extra = path or os.environ.get(env)
+    if extra:
+        raw = _merge(raw, _read_yaml(Path(extra)))
+    if overrides:
+        raw = _merge(raw, overrides)
+    return raw
+
+
 @lru_cache(maxsize=4)
 def _load(override_path: str | None) -> dict:
     settings = _read_yaml(DEFAULTS_FILE)

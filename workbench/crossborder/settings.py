@@ -4,10 +4,9 @@ Override with the file named in WORKBENCH_CROSSBORDER_CONFIG (merged over the pa
 a dict of overrides to `crossborder_settings`."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from workbench.config import PACKAGE_DIR, _merge, _read_yaml
+from workbench.config import PACKAGE_DIR, layered_settings
 from workbench.errors import WorkbenchError
 
 SETTINGS_FILE = PACKAGE_DIR / "config" / "crossborder.yaml"
@@ -27,12 +26,7 @@ def _positive(value, where: str, minimum: float = 0.0, strict: bool = True) -> f
 
 def crossborder_settings(overrides: dict | None = None, path: str | Path | None = None) -> dict:
     """The effective settings: packaged file, then WORKBENCH_CROSSBORDER_CONFIG (or `path`), then `overrides`."""
-    raw = _read_yaml(SETTINGS_FILE)
-    extra = path or os.environ.get(ENV)
-    if extra:
-        raw = _merge(raw, _read_yaml(Path(extra)))
-    if overrides:
-        raw = _merge(raw, overrides)
+    raw = layered_settings(SETTINGS_FILE.stem, ENV, overrides, path)
     runs = raw.get("runs") or {}
     _positive(runs.get("speed_limit_kmh"), "runs.speed_limit_kmh")
     _positive(runs.get("detour_factor"), "runs.detour_factor", 1.0, strict=False)

@@ -4,10 +4,9 @@ Override with the file named in WORKBENCH_READINESS_CONFIG (merged over the pack
 dict of overrides to `readiness_settings`. A bad value is one line naming the key."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from workbench.config import PACKAGE_DIR, _merge, _read_yaml
+from workbench.config import PACKAGE_DIR, layered_settings
 from workbench.errors import WorkbenchError
 
 SETTINGS_FILE = PACKAGE_DIR / "config" / "readiness.yaml"
@@ -34,12 +33,7 @@ def _flag(value, where: str) -> bool:
 
 def readiness_settings(overrides: dict | None = None, path: str | Path | None = None) -> dict:
     """The effective settings: packaged file, then WORKBENCH_READINESS_CONFIG (or `path`), then `overrides`."""
-    raw = _read_yaml(SETTINGS_FILE)
-    extra = path or os.environ.get(ENV)
-    if extra:
-        raw = _merge(raw, _read_yaml(Path(extra)))
-    if overrides:
-        raw = _merge(raw, overrides)
+    raw = layered_settings(SETTINGS_FILE.stem, ENV, overrides, path)
     t = raw.get("threshold") or {}
     out = {
         "min_value_gbp": _number(t.get("min_value_gbp"), "threshold.min_value_gbp"),
