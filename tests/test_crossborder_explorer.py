@@ -289,7 +289,7 @@ def test_explorer_renders_offline_in_voila_and_runs_no_hostile_script(writable, 
     import nbformat
     from playwright.sync_api import sync_playwright
 
-    from tests.test_voila_browser import _free_port, _wait_for
+    from tests.voila_helpers import TEMPLATE, free_port as _free_port, require_template, wait_for_port as _wait_for
     from workbench import maps
 
     gid = xb.several_forces(writable).group_id.iloc[0]
@@ -309,9 +309,10 @@ def test_explorer_renders_offline_in_voila_and_runs_no_hostile_script(writable, 
     served = tmp_path / "served"
     served.mkdir()
     nbformat.write(nb, served / "explorer.ipynb")
+    require_template()                      # the offline Voila template (make assets): nothing from a CDN
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "voila", "explorer.ipynb", "--no-browser", f"--port={port}",
-                             "--Voila.ip=127.0.0.1", "--ServerApp.allow_root=True"], cwd=served,
+                             "--Voila.ip=127.0.0.1", f"--template={TEMPLATE}", "--ServerApp.allow_root=True"], cwd=served,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
     outside, page_errors, dialogs = [], [], []
     try:
@@ -351,5 +352,5 @@ def test_explorer_renders_offline_in_voila_and_runs_no_hostile_script(writable, 
     assert plots == 4 and legs > 10
     assert HOSTILE in text and "Traceback" not in text          # the name shows as the characters written
     assert not dialogs and not page_errors, (dialogs, page_errors)
-    # Voila's own page template asks a CDN for Font Awesome stylesheets; blocked, the page still works
-    assert all("@fortawesome/fontawesome-free" in url for url in outside), outside
+    # the workbench Voila template serves Font Awesome locally: nothing at all is asked of another address
+    assert not outside, outside
