@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "workbench.commands.readiness_cmds",
     "workbench.commands.training_cmds",
     "workbench.commands.review_cmds",
+    "workbench.commands.export_cmds",
 )
 
 app = typer.Typer(
