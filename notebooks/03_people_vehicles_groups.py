@@ -169,5 +169,6 @@ with store.writing():                  # the export is audited
                              store=store, purpose="notebook 03 demonstration")
 print(f"wrote {chart} ({Path(chart).stat().st_size:,} bytes): {len(network.nodes):,} nodes, {len(network.edges):,} links")
 
-# %%
-store.close()
+# %% [markdown]
+# The store stays open (read-only) while you explore the network above; a writer elsewhere waits for it.
+# `store.close()` when done.

@@ -82,5 +82,16 @@ print(f"version {result['version']} ({result['state']}), {len(result['files'])} 
 check = packages.verify(store, out_dir)
 print("verify:", "ok" if check["ok"] else check["problems"])
 
+# %% [markdown]
+# ## Edit, preview and build in the page
+# The same steps as a panel: pick a subject, edit the analyst's words (saved as new versions), preview the package
+# inline and build it with a stated purpose. The store stays open (read-only) while you work; a writer elsewhere
+# waits for it. `store.close()` when done.
+
 # %%
-store.close()
+from pathlib import Path
+
+from widgets.package_builder import PackageBuilder
+
+builder = PackageBuilder(store, Path(out_dir).parent, subject=group_id)   # builds go to a folder per subject
+builder.panel
