@@ -58,18 +58,28 @@ def build_cmd(out: Path = typer.Option(..., "--out", help="Folder for the packag
                                                        "(default: the cross-border lead-force recommendation)."),
               most: bool = typer.Option(False, "--most-cross-border", help="The active group touching the most "
                                                                           "forces."),
+              sections: Optional[str] = typer.Option(None, "--sections", help="Comma-separated sections to hold "
+                                                     "(summary,subjects,activity,geography,associations,vehicles,"
+                                                     "tactics,timeline,evidence,risk,assessment,gaps,"
+                                                     "recommendations) or all. Default: those of the earlier "
+                                                     "package in --out, else the settings' (all)."),
+              omit: Optional[str] = typer.Option(None, "--omit", help="Comma-separated sections to leave out."),
               purpose: Optional[str] = PurposeOption, db: Optional[Path] = DbOption,
               json_out: bool = JsonOption) -> None:
-    """Build a package: HTML, PDF, DOCX, annex (CSV, XLSX), i2 ANX, manifest and zip, read back and audited."""
+    """Build a package: HTML, PDF, DOCX, annex (CSV, XLSX), i2 ANX, manifest and zip, read back and audited.
+    A failed build leaves the earlier package in --out as it was."""
     from workbench import packages
     from workbench.store import open_store
 
     purpose = packages.require_purpose(purpose)
     if not most:
         _subject(group, person, vehicle)
+    if sections is not None or omit is not None:
+        packages.choose_sections(sections, omit)          # a wrong name fails before the store is opened
     with open_store(db) as store:
         subject = _subject(group, person, vehicle, most, store)
-        result = packages.build(store, subject, out, purpose=purpose, lead_force=lead_force)
+        result = packages.build(store, subject, out, purpose=purpose, lead_force=lead_force, sections=sections,
+                                omit=omit)
     if json_out:
         emit_json(result)
         return
@@ -77,6 +87,10 @@ def build_cmd(out: Path = typer.Option(..., "--out", help="Folder for the packag
         f"{len(result['files'])} files, {result['incidents']:,} incidents, PDF {result['pdf_pages']} pages; lead force "
         f"{result['lead_force']}, copies {', '.join(result['copies']) or 'none'}; {result['marking']}; redaction "
         f"check passed ({result['forbidden_values_checked']:,} withheld values searched)")
+    if len(result["sections"]) < len(packages.SECTIONS):
+        say(f"sections ({'as in the earlier package' if result['sections_from'] == 'earlier package' else 'chosen'}): "
+            f"{', '.join(result['sections'])}; left out: "
+            f"{', '.join(s for s in packages.SECTIONS if s not in result['sections'])}")
 
 
 @package_app.command("verify")

@@ -5,6 +5,7 @@ and reproducible (docs/packages.md).
     pkg = pk.compute(store, "GR00001")                  # sections, figures, annex (DataFrames), network: no files
     pk.save_words(store, "GR00001", "summary", text)    # the analyst's words, every version kept
     r = pk.build(store, "GR00001", "out/packages/GR00001", purpose="handover")   # HTML, PDF, DOCX, annex, ANX, manifest, zip
+    pk.build(store, "GR00001", out, purpose="...", omit=["tactics"])  # the analyst's choice of sections (kept on rebuild)
     pk.verify(store, "out/packages/GR00001")            # {ok, problems}: every figure recomputed from the store
     pk.diff("old/dir", "new/dir")                       # new incidents, subjects, vehicles, forces since the last handover
     pk.set_state(store, "GR00001", "reviewed"); pk.set_state(store, "GR00001", "approved")
@@ -19,10 +20,11 @@ from workbench.packages.builder import build, require_purpose
 from workbench.packages.content import Package, compute
 from workbench.packages.manifest import BUILD_TIME_FIELD, diff, load, verify
 from workbench.packages.sanitise import check_outputs, docx_texts, read_back
-from workbench.packages.settings import WORDS_SECTIONS, package_settings
+from workbench.packages.settings import SECTIONS, WORDS_SECTIONS, choose_sections, package_settings
 from workbench.packages.states import (disseminate, disseminations, latest_words, save_words, set_state, versions,
                                        words_history)
 
-__all__ = ["BUILD_TIME_FIELD", "Package", "WORDS_SECTIONS", "build", "check_outputs", "compute", "diff",
+__all__ = ["BUILD_TIME_FIELD", "Package", "SECTIONS", "WORDS_SECTIONS", "build", "check_outputs", "choose_sections",
+           "compute", "diff",
            "disseminate", "disseminations", "docx_texts", "latest_words", "load", "package_settings", "read_back",
            "require_purpose", "save_words", "set_state", "verify", "versions", "words_history"]

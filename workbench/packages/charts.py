@@ -9,8 +9,15 @@ import math
 
 import pandas as pd
 
-PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4",
-           "#b2df8a", "#fb9a99", "#cab2d6")
+# colours with a contrast of at least 4.5:1 on the chart's background (WCAG 1.4.11 asks 3:1 of graphics; the
+# legend's text is black): tests/test_packages_sections.py checks every one
+BACKGROUND = "#fbfbf8"
+PALETTE = ("#1b7a5e", "#c0500a", "#6a5fa8", "#c2186f", "#4d7f16", "#8a6a00", "#8c5f14", "#555555", "#1f6aa5",
+           "#3b7d3b", "#b03a48", "#7a4f9a")
+PERSON, VEHICLE = "#1f6aa5", "#a05a00"
+CO_OFFENDED, TRAVELLED_IN = "#444444", "#888888"
+ROUTE = "#777777"
+ALT_LINKS_MAX = 5
 WIDTH, HEIGHT, PAD = 640, 480, 24
 
 
@@ -29,7 +36,8 @@ def map_geometry(incidents: pd.DataFrame, route: pd.DataFrame, home: pd.DataFram
     """Incident points coloured by force, same-day runs as lines, the home base as a ring."""
     placed = incidents.dropna(subset=["latitude", "longitude"])
     if placed.empty:
-        return {"width": WIDTH, "height": HEIGHT, "points": [], "lines": [], "home": None, "legend": []}
+        return {"width": WIDTH, "height": HEIGHT, "points": [], "lines": [], "home": None, "legend": [],
+                "alt": f"Map of the incidents: none of the {len(incidents):,} incidents has a place to draw."}
     lats, lons = placed.latitude.astype(float), placed.longitude.astype(float)
     box = (lats.min() - 0.05, lats.max() + 0.05, lons.min() - 0.05, lons.max() + 0.05)
     forces = sorted({str(f) for f in placed.force_code.dropna()})
@@ -52,9 +60,16 @@ def map_geometry(incidents: pd.DataFrame, route: pd.DataFrame, home: pd.DataFram
     names = incidents.dropna(subset=["force_code"]).drop_duplicates("force_code").set_index("force_code").force_name
     legend = [{"colour": colour[f], "label": f"{f} {names.get(f, '') if isinstance(names.get(f, ''), str) else ''}"}
               for f in forces]
+    per_force = placed.groupby(placed.force_code.astype(str)).size()
+    alt = (f"Map of the {len(placed):,} incidents with a place" +
+           (f" ({len(incidents) - len(placed):,} more have none)" if len(placed) < len(incidents) else "") +
+           f", coloured by force area: " + "; ".join(f"{item['label'].strip()}: {int(per_force.get(f, 0)):,}"
+                                                   for f, item in zip(forces, legend)) +
+           f". {len(lines):,} same-day runs are drawn as grey lines between their incidents" +
+           (f"; the estimated home base is ringed, near {home.town.iloc[0]}." if spot else "; no home base estimated."))
     return {"width": WIDTH, "height": HEIGHT, "points": points,
             "lines": [" ".join(f"{x},{y}" for x, y in line) for line in lines], "line_points": lines,
-            "home": spot, "legend": legend}
+            "home": spot, "legend": legend, "alt": alt}
 
 
 def link_geometry(network) -> dict:
@@ -81,7 +96,17 @@ def link_geometry(network) -> dict:
         w = float(e.weight) if not pd.isna(e.weight) else 1.0
         out_edges.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "kind": e.kind,
                           "width": round(0.5 + 4.5 * w / max(top, 1.0), 2)})
-    return {"width": WIDTH, "height": HEIGHT, "nodes": out_nodes, "edges": out_edges}
+    label = {r.node_id: str(r.label or r.node_id) for r in nodes.itertuples()}
+    co = edges[edges.kind == "co_offended"].sort_values(["weight", "source", "target"], ascending=[False, True, True])
+    persons, vehicles = int((nodes.kind == "person").sum()), int((nodes.kind == "vehicle").sum())
+    alt = (f"Association chart: {persons:,} persons (blue) and {vehicles:,} vehicles (amber) on a circle, "
+           f"{len(co):,} co-offending links (dark, wider for more incidents together) and "
+           f"{int((edges.kind == 'travelled_in').sum()):,} person-vehicle links (grey). " +
+           ("Strongest co-offending links: " + "; ".join(
+               f"{label[e.source]} and {label[e.target]} ({int(e.weight) if not pd.isna(e.weight) else 1} incidents)"
+               for e in co.head(ALT_LINKS_MAX).itertuples()) + ". " if len(co) else "No co-offending links. ") +
+           "The full chart is in associations.anx.")
+    return {"width": WIDTH, "height": HEIGHT, "nodes": out_nodes, "edges": out_edges, "alt": alt}
 
 
 def draw_png(geometry: dict, kind: str, path) -> None:
@@ -89,7 +114,7 @@ def draw_png(geometry: dict, kind: str, path) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
     scale = 2
-    img = Image.new("RGB", (geometry["width"] * scale, geometry["height"] * scale), "white")
+    img = Image.new("RGB", (geometry["width"] * scale, geometry["height"] * scale), BACKGROUND)
     draw = ImageDraw.Draw(img)
     try:
         font = ImageFont.truetype("DejaVuSans.ttf", 9 * scale)
@@ -100,7 +125,7 @@ def draw_png(geometry: dict, kind: str, path) -> None:
         return v * scale
     if kind == "map":
         for line in geometry.get("line_points", []):
-            draw.line([(s(x), s(y)) for x, y in line], fill="#888888", width=scale)
+            draw.line([(s(x), s(y)) for x, y in line], fill=ROUTE, width=scale)
         for p in geometry["points"]:
             draw.ellipse([s(p["x"]) - 3 * scale, s(p["y"]) - 3 * scale, s(p["x"]) + 3 * scale, s(p["y"]) + 3 * scale],
                          fill=p["colour"])
@@ -116,10 +141,10 @@ def draw_png(geometry: dict, kind: str, path) -> None:
     else:
         for e in geometry["edges"]:
             draw.line([(s(e["x1"]), s(e["y1"])), (s(e["x2"]), s(e["y2"]))],
-                      fill="#b0b0b0" if e["kind"] == "travelled_in" else "#555555",
+                      fill=TRAVELLED_IN if e["kind"] == "travelled_in" else CO_OFFENDED,
                       width=max(1, int(round(e["width"] * scale))))
         for nd in geometry["nodes"]:
-            fill = "#1f78b4" if nd["kind"] == "person" else "#e6ab02"
+            fill = PERSON if nd["kind"] == "person" else VEHICLE
             draw.ellipse([s(nd["x"]) - 6 * scale, s(nd["y"]) - 6 * scale, s(nd["x"]) + 6 * scale,
                           s(nd["y"]) + 6 * scale], fill=fill)
             anchor = {"start": "lm", "end": "rm", "middle": "mm"}[nd["anchor"]]

@@ -23,7 +23,7 @@ from workbench import config, crossborder
 from workbench.errors import WorkbenchError
 from workbench.linkage.network import build_network
 from workbench.packages import sanitise
-from workbench.packages.settings import package_settings
+from workbench.packages.settings import SECTIONS, package_settings
 
 SECTION_TITLES = {
     "summary": "Summary (bottom line up front)",
@@ -40,6 +40,7 @@ SECTION_TITLES = {
     "gaps": "Intelligence gaps",
     "recommendations": "Recommendations",
 }
+assert tuple(SECTION_TITLES) == SECTIONS, "settings.SECTIONS and SECTION_TITLES list the same sections in order"
 WORDS_PLACEHOLDER = "[The analyst's text for this section has not been written yet.]"
 
 
@@ -130,6 +131,15 @@ def grading_of(row) -> str:
             parts[2] not in ("P", "C"):
         return "ungraded"
     return "".join(parts)
+
+
+def capped(values, limit: int) -> str:
+    """A list of spellings as printed: the first `limit` (most frequent first), then "(+N more)" for the rest."""
+    if not isinstance(values, (list, tuple, np.ndarray)):
+        values = [] if _missing(values) else [values]
+    items = [str(v) for v in values if not _missing(v) and str(v).strip()]
+    shown = "; ".join(items[:limit])
+    return shown + (f" (+{len(items) - limit:,} more)" if len(items) > limit else "")
 
 
 def is_graded(grading: str) -> bool:
@@ -292,7 +302,11 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
     # subjects
     subj = subjects.copy()
     subj["flag"] = np.where(subj.juvenile, "JUVENILE: safeguarding", "")
-    section("subjects", [f"{len(subj):,} subjects; juveniles are flagged for safeguarding referral."],
+    names_max = int(cfg["names_written_max"])
+    for col in ("names_written", "aliases"):
+        subj[col] = subj[col].map(lambda v: capped(v, names_max))
+    section("subjects", [f"{len(subj):,} subjects; juveniles are flagged for safeguarding referral. Names as "
+                         f"written and aliases: the {names_max} most frequent spellings of each, then how many more."],
             [_table("subjects", "Subjects", subj, {"person_id": "Id", "display_name": "Name",
                                                    "aliases": "Aliases", "names_written": "Names as written",
                                                    "dob": "Date of birth", "role": "Role", "incidents": "Incidents",
@@ -486,19 +500,30 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
     as_of = batches.finished_at.max() if len(batches) else None
     words = states.latest_words(store, sid) if words is None else words
 
+    # the analyst's choice of sections (settings `sections`, the CLI's --sections/--omit): the others, their figures,
+    # words and charts are left out; the annex always holds every row behind the figures that remain
+    chosen = list(cfg["sections"])
+    sections = [sec for sec in sections if sec["key"] in chosen]
+    shown_figures = {fid for sec in sections for fid in sec["figures"]}
+    figures = {fid: f for fid, f in figs.items.items() if fid in shown_figures}
+    words = {k: (v if k in chosen else None) for k, v in words.items()}
+
     meta = {"subject_id": sid, "kind": series.kind, "label": txt(series.label), "lead_force": lead,
             "lead_force_name": lead_name, "lead_chosen_by": "analyst" if lead_force else "lead-force score",
             "copies": copies, "copies_names": [force_names.get(c, c) for c in copies],
             "marking": config.security_marking(), "handling_code": package_handling, "handling_conditions": conditions,
             "data_as_of": txt(pd.Timestamp(as_of)) if as_of is not None and not pd.isna(as_of) else "",
-            "title": f"Intelligence package: {series.kind} {sid}", "period": f"{day(first)} to {day(last)}"}
+            "title": f"Intelligence package: {series.kind} {sid}", "period": f"{day(first)} to {day(last)}",
+            "sections": chosen, "sections_omitted": [k for k in SECTIONS if k not in chosen]}
     contents = {"incidents": ids, "subjects": person_ids, "vehicles": sorted(vehicles.vehicle_id.astype(str)),
                 "forces": sorted(forces_known), "crime_numbers": crime_numbers}
 
-    pkg = Package(meta=meta, sections=sections, figures=figs.items, annex=annex, network=net,
+    pkg = Package(meta=meta, sections=sections, figures=figures, annex=annex, network=net,
                   charts={}, words=words, queries=used_queries, batches=batches, contents=contents, settings=cfg)
     from workbench.packages import charts
-    pkg.charts = {"map": charts.map_geometry(inc, cb.runs.route, home)}
+    if "geography" in chosen:
+        pkg.charts["map"] = charts.map_geometry(inc, cb.runs.route, home)
     sanitise.apply(pkg, forbidden, cfg)
-    pkg.charts["links"] = charts.link_geometry(pkg.network)     # from the sanitised network
+    if "associations" in chosen:
+        pkg.charts["links"] = charts.link_geometry(pkg.network)     # from the sanitised network
     return pkg

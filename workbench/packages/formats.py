@@ -15,10 +15,12 @@ import zipfile
 from pathlib import Path
 
 from workbench import config, exports, render
+from workbench.packages import charts as _charts
 from workbench.packages.charts import draw_png
 from workbench.packages.content import WORDS_PLACEHOLDER, money
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+PDF_TAGS = True
 ANNEX_TABLES = ("incidents", "referrals", "crime-numbers", "source-rows", "evidence")
 
 
@@ -38,7 +40,10 @@ def page_html(pkg) -> str:
     from workbench import __version__
     from workbench.store import latest_version
 
+    colours = {k: getattr(_charts, k) for k in ("BACKGROUND", "ROUTE", "PERSON", "VEHICLE", "CO_OFFENDED",
+                                                 "TRAVELLED_IN")}
     return render.render("package.html.j2", title=pkg.meta["title"], pkg=pkg, placeholder=WORDS_PLACEHOLDER,
+                         colours=colours,
                          figure_text={k: figure_text(f) for k, f in pkg.figures.items()},
                          workbench_version=__version__, schema_version=latest_version())
 
@@ -53,9 +58,10 @@ def write_pdf(pkg, path: Path, page: str | None = None) -> dict:
     from weasyprint import HTML
 
     page = page or page_html(pkg)
-    doc = HTML(string=page, base_url=str(path.parent)).render()
+    # tagged PDF: headings, tables and figures as structure, each chart with its /Alt text (the SVG's <title>)
+    doc = HTML(string=page, base_url=str(path.parent)).render(pdf_tags=PDF_TAGS)
     buf = io.BytesIO()
-    doc.write_pdf(buf)
+    doc.write_pdf(buf, pdf_tags=PDF_TAGS)
     _atomic(path, buf.getvalue())
     return {"pages": len(doc.pages)}
 
@@ -177,6 +183,9 @@ def write_docx(pkg, path: Path, images: dict[str, Path]) -> Path:
                                    style="List Bullet")
         if sec["chart"] in images:
             document.add_picture(str(images[sec["chart"]]), width=Mm(170))
+            _describe_last_picture(document, pkg.charts[sec["chart"]]["alt"], f"chart-{sec['chart']}")
+            caption = document.add_paragraph(pkg.charts[sec["chart"]]["alt"])
+            caption.runs[0].font.size = Pt(7.5)
         for t in sec["tables"]:
             document.add_heading(t["title"], level=2)
             grid = document.add_table(rows=1, cols=len(t["columns"]))
@@ -210,6 +219,16 @@ def write_docx(pkg, path: Path, images: dict[str, Path]) -> Path:
     os.replace(tmp, path)
     normalise_zip(path, stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
     return path
+
+
+def _describe_last_picture(document, alt: str, name: str) -> None:
+    """The text alternative of the picture just added: wp:docPr's descr (Word's "Alt Text") and title."""
+    from docx.oxml.ns import qn
+
+    pictures = document.element.body.findall(".//" + qn("wp:docPr"))
+    pictures[-1].set("descr", alt)
+    pictures[-1].set("title", name)
+    pictures[-1].set("name", name)
 
 
 def write_annex(pkg, out_dir: Path) -> list[Path]:
@@ -251,6 +270,8 @@ def chart_images(pkg, out_dir: Path) -> dict[str, Path]:
     """PNG copies of the map and the association chart (for the DOCX, which cannot hold SVG)."""
     images = {}
     for key in ("map", "links"):
+        if key not in pkg.charts:       # its section was left out
+            continue
         path = out_dir / f"chart-{key}.png"
         draw_png(pkg.charts[key], key, path)
         images[key] = path

@@ -35,7 +35,8 @@ def make(pkg, files, store, *, built_at, pdf_pages: int) -> dict:
         BUILD_TIME_FIELD: built_at.isoformat(sep=" ", timespec="seconds"),
         "package": {k: pkg.meta[k] for k in ("subject_id", "kind", "label", "title", "version", "state", "author",
                                               "document_date", "lead_force", "lead_chosen_by", "copies", "marking",
-                                              "handling_code", "handling_conditions", "data_as_of", "period")},
+                                              "handling_code", "handling_conditions", "data_as_of", "period",
+                                              "sections", "sections_omitted")},
         "content_sha256": pkg.content_sha256,
         "files": outputs,
         "pdf_pages": pdf_pages,
@@ -145,6 +146,9 @@ def verify(store, folder) -> dict:
         elif frame_digest(frame) != table["sha256"]:
             problems.append(f"annex {name}: {table['rows']} rows in the package, {len(frame)} rows from the store now, "
                             "contents differ")
+    if meta.get("sections") is not None and meta["sections"] != pkg.meta["sections"]:
+        problems.append(f"sections: the package holds {', '.join(meta['sections'])}; recomputed with its settings "
+                        f"it would hold {', '.join(pkg.meta['sections'])}")
     if meta.get("lead_force") != pkg.meta["lead_force"]:
         problems.append(f"lead force: package says {meta.get('lead_force')}, the store now recommends "
                         f"{pkg.meta['lead_force']}")

@@ -88,6 +88,8 @@ def apply(pkg, forbidden: pd.DataFrame, cfg: dict) -> None:
             record["body_shown"] = fix(record["body"])
 
     for chart in pkg.charts.values():
+        if chart.get("alt"):
+            chart["alt"] = fix(chart["alt"])
         for item in chart.get("points", []) + chart.get("legend", []) + ([chart["home"]] if chart.get("home") else []):
             for key in ("title", "label"):
                 if key in item:
@@ -240,8 +242,10 @@ def check_outputs(files, forbidden: list[dict]) -> list[dict]:
     return hits
 
 
-def refuse(hits: list[dict]) -> WorkbenchError:
+def refuse(hits: list[dict], folder: str | Path | None = None) -> WorkbenchError:
     first = hits[0]
     more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
-    return WorkbenchError(f"{first['file']}: redaction check failed: a withheld {first['kind']} ({first['where']}) "
-                          f"appears in the output{more}; nothing was disseminated and the outputs were deleted")
+    name = Path(first["file"]).name if folder is not None else first["file"]
+    return WorkbenchError(f"{name}: redaction check failed: a withheld {first['kind']} ({first['where']}) "
+                          f"appears in the output{more}; the new outputs were deleted and any earlier package in "
+                          "the folder is unchanged")
