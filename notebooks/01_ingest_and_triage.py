@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from widgets import plots  # figures that draw in JupyterLab and in Voila (widgets/plots.py)
 from workbench.ingest import ingest_paths, quarantine, triage
 from workbench.store import open_store
 
@@ -69,7 +70,7 @@ batches.head(30)
 # %%
 completeness = triage.completeness(store)
 if not completeness.empty:
-    triage.completeness_chart(completeness).show()
+    plots.show(triage.completeness_chart(completeness))
 completeness
 
 # %% [markdown]
@@ -78,7 +79,7 @@ completeness
 # %%
 reasons = triage.reasons(store)
 if not reasons.empty:
-    triage.reasons_chart(reasons).show()
+    plots.show(triage.reasons_chart(reasons))
 reasons.pivot_table(index="source_name", columns="rule", values="rows", fill_value=0) if not reasons.empty else reasons
 
 # %%
