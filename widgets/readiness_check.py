@@ -58,8 +58,9 @@ class ReadinessCheck:
         sources = _referral_sources()
         self.upload = w.FileUpload(accept=".csv,.xlsx,.json,.jsonl,.txt", multiple=False,
                                    description="Upload extract")
-        self.source = w.Dropdown(options=[("(detect from the header)", None)] + [(s, s) for s in sources],
-                                 value=source, description="Source")
+        # "" rather than None for "detect": a Dropdown whose value is None shows no label at all
+        self.source = w.Dropdown(options=[("(detect from the header)", "")] + [(s, s) for s in sources],
+                                 value=source or "", description="Source")
         self.form_source = w.Dropdown(options=sources, value=source if source in sources else
                                       ("retailer_brightmart" if "retailer_brightmart" in sources else sources[0]),
                                       description="Form for")
@@ -68,8 +69,10 @@ class ReadinessCheck:
         self.check_form_button = w.Button(description="Check this referral")
         self.template_format = w.Dropdown(options=[("XLSX", ".xlsx"), ("CSV", ".csv")], value=".xlsx",
                                           description="Template")
-        self.template_button = w.Button(description="Make corrected template", disabled=True)
-        self.allow_ingest = w.Checkbox(value=False, description="I want to ingest these rows into the store")
+        self.template_button = w.Button(description="Make corrected template", disabled=True,
+                                        layout=w.Layout(width="auto"))
+        self.allow_ingest = w.Checkbox(value=False, description="I want to ingest these rows into the store",
+                                       indent=False, layout=w.Layout(width="auto"))
         self.ingest_button = w.Button(description="Ingest these rows", disabled=True, button_style="warning")
         self.view = w.HTML()
         self.download = w.HTML()
@@ -112,7 +115,7 @@ class ReadinessCheck:
         folder = Path(tempfile.mkdtemp(prefix="upload-", dir=self._work()))
         path = folder / _safe_name(name)
         path.write_bytes(data)
-        return self._run(lambda: rd.check_file(self.store, path, source=self.source.value))
+        return self._run(lambda: rd.check_file(self.store, path, source=self.source.value or None))
 
     def check_form(self, values: dict | None = None) -> rd.ReadinessResult | None:
         """Check the single referral typed into the form (or `values`, {column: value})."""
