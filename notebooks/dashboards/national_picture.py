@@ -29,6 +29,8 @@ from widgets.dashboards import NationalPicture
 from workbench import config
 from workbench.store import open_store
 
-store = open_store(Path(db_path) if db_path else config.default_db_path(), read_only=True, prepare=True)
+db = Path(db_path) if db_path else config.default_db_path()
+assert db.is_file(), f"no store at {db.resolve()}: run `make demo` (or give db_path)"
+store = open_store(db, read_only=True, prepare=True)
 picture = NationalPicture(store, weeks=weeks)
 picture.panel

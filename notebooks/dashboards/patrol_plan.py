@@ -32,6 +32,7 @@ from workbench import config, reference
 from workbench.store import open_store
 
 db = Path(db_path) if db_path else config.default_db_path()
+assert db.is_file(), f"no store at {db.resolve()}: run `make demo` (or give db_path)"
 store = open_store(db, read_only=True, prepare=True)   # read-only: the briefing's audit row uses a brief write
 dashboard = PatrolPlanDashboard(store, out_dir=out_dir or db.parent / "dashboards",
                                 force_code=reference.resolve_force(force))
