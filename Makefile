@@ -13,13 +13,16 @@ export WORKBENCH_DB ?= $(OUT)/workbench.duckdb
 ASSETS_DIR := $(VENV)/share/workbench-assets
 LAB_PORT ?= 8888
 LAB_TOKEN_FILE ?= $(VENV)/.lab_token
+DASH_PORT ?= 8866
+DASH_TOKEN_FILE ?= $(VENV)/.dashboards_token
 
-.PHONY: setup browser java assets demo test lab bench mutation lock clean help
+.PHONY: setup browser java assets demo test lab dashboards bench mutation lock clean help
 
 help:
 	@echo "make demo   - set up .venv (and Debian chromium if missing), generate the sample world, load it, write outputs under $(OUT)/"
 	@echo "make test   - set up .venv (and Debian chromium if missing) and run every test"
 	@echo "make lab    - JupyterLab on 127.0.0.1:$(LAB_PORT) with the curated notebooks (token in $(LAB_TOKEN_FILE))"
+	@echo "make dashboards - Voila on 127.0.0.1:$(DASH_PORT): patrol plan, national picture, guided demonstration (token in $(DASH_TOKEN_FILE))"
 	@echo "make bench  - run benchmarks/ (JSON under $(OUT)/bench/)"
 	@echo "make mutation [MUTATION_MODULES='rules quarantine'] - mutation testing of the core modules (slow; $(OUT)/mutation/)"
 
@@ -87,6 +90,12 @@ lab: setup
 	echo "JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab?token=$$TOKEN (token kept in $(LAB_TOKEN_FILE))"; \
 	JUPYTER_TOKEN=$$TOKEN exec $(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --ServerApp.port_retries=0 \
 	  --no-browser --allow-root --notebook-dir notebooks
+
+# The dashboards (notebooks/dashboards/) and the guided demonstration (notebooks/06_training_demo.ipynb) served by
+# Voila on 127.0.0.1 only, token auth (JUPYTER_TOKEN, never on a command line), the offline workbench template
+# (docs/dashboards.md); prints each page's URL. Needs the store (make demo).
+dashboards: setup assets
+	$(BIN)/python scripts/dashboards.py --port $(DASH_PORT) --token-file $(DASH_TOKEN_FILE) --db $(WORKBENCH_DB)
 
 bench: setup
 	$(BIN)/python -m benchmarks.run --out $(OUT)/bench
