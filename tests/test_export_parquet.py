@@ -51,6 +51,9 @@ def _enrich(db: Path) -> None:
                     "handling_conditions = CASE WHEN referral_id % 3 = 0 THEN 'Not to be shared with retailers' END",
                     {"r": REFERRER})
         con.execute("UPDATE referral_incidents SET source_incident_ref = 'LOG-' || incident_id")
+        # some referrals describe two incidents in different forces (their force key is the lowest code)
+        con.execute("INSERT INTO referral_incidents SELECT referral_id, incident_id + 1, NULL FROM referral_incidents "
+                    "WHERE referral_id % 7 = 1 AND incident_id + 1 IN (SELECT incident_id FROM incidents)")
         con.execute("INSERT INTO evidence_items SELECT row_number() OVER (ORDER BY incident_id), referral_id, "
                     "incident_id, 'CCTV', 'DEMS-' || incident_id, $d FROM referral_incidents WHERE incident_id % 2 = 0",
                     {"d": EVIDENCE_TEXT})
