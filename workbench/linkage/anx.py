@@ -138,12 +138,18 @@ def _attributes(node: dict, names: dict[str, str]) -> dict:
         out["Force"] = f"{out['Force']} {names[out['Force']]}"
     for key, value in attrs_of(node.get("attrs")).items():
         name = xml_text(key)
-        if not name or missing(value):
+        if not name or missing(value) or _missing_text(value):
             continue
         name = name.replace("_", " ").strip().capitalize()[:60] or "Extra"
         out[name] = xml_text(value if not isinstance(value, (list, dict)) else
                              ", ".join(map(str, value)) if isinstance(value, list) else str(value))
     return out
+
+
+def _missing_text(value) -> bool:
+    """A missing time written as text upstream (pandas' "NaT", e.g. the network's DOB of a person whose DOB is
+    unknown, str()-ed into its attrs): no attribute rather than a Dob reading "NaT"."""
+    return isinstance(value, str) and value.strip() == "NaT"
 
 
 def _time(value) -> str | None:
