@@ -4,7 +4,9 @@
 
 World: the linkage bench's (bench_linkage.build: quick scale 0.1, full scale 1, i.e. about 50k incidents; reused
 when built). Steps, each in its own process (benchmarks.common.measure): the baseline `crossborder.analyse` of
-the group (what the package builds on), `compute` (the content, no files), and `build` (HTML, PDF, DOCX, annex
+the group (what the package builds on), the group's network (build_network, reading the
+whole store, beside package_network, reading only the group's rows; checked identical), `compute` (the content, no
+files), and `build` (HTML, PDF, DOCX, annex
 CSV/XLSX, ANX, read-back check, manifest, zip) with the time of each stage. Then the same store grown to 1M
 incidents (full; quick: 200k) by unlinked copies (bench_crossborder_mo.grow_store: the groups' series stay as
 they are, every copy is an unlinked incident) and the same group's package built there: the baseline is the
@@ -77,13 +79,35 @@ def _build(db: str, group: str, out: str) -> dict:
     content.crossborder = type("timed_crossborder", (), {
         "analyse": staticmethod(timed("compute.crossborder_analyse", crossborder.analyse)),
         "series_profile": staticmethod(crossborder.series_profile)})
-    content.build_network = timed("compute.build_network", content.build_network)
+    content.package_network = timed("compute.package_network", content.package_network)
     sanitise.check_outputs = timed("read_back_check", sanitise.check_outputs)
     shutil.rmtree(out, ignore_errors=True)
     with open_store(db) as store:
         result = packages.build(store, group, out, purpose="benchmark: package build time")
     return {"incidents": result["incidents"], "pdf_pages": result["pdf_pages"], "files": len(result["files"]),
             "bytes": sum(Path(f).stat().st_size for f in result["files"]), "stages_s": stages}
+
+
+def _networks(db: str, group: str) -> dict:
+    """The group's association network two ways in one process: linkage.network.build_network (reads the whole
+    store, then filters: the baseline) and packages.content.package_network (reads only the group's persons and
+    incidents); the two must be the same frames."""
+    import pandas as pd
+
+    from workbench.linkage.network import build_network
+    from workbench.packages.content import package_network
+    from workbench.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        start = time.perf_counter()
+        whole = build_network(store, group_id=group)
+        mid = time.perf_counter()
+        narrow = package_network(store, group_id=group)
+        end = time.perf_counter()
+    pd.testing.assert_frame_equal(whole.nodes, narrow.nodes)
+    pd.testing.assert_frame_equal(whole.edges, narrow.edges)
+    return {"build_network_s": round(mid - start, 3), "package_network_s": round(end - mid, 3),
+            "nodes": int(len(narrow.nodes)), "edges": int(len(narrow.edges)), "identical": True}
 
 
 def run_grown(db: str, group: str, out_dir: Path, n: int) -> list[dict]:
@@ -97,6 +121,9 @@ def run_grown(db: str, group: str, out_dir: Path, n: int) -> list[dict]:
         records.append({"step": "grow_store", "wall_s": grown["wall_s"], "peak_rss_mb": grown["peak_rss_mb"],
                         "error": grown["error"], **(grown["result"] or {})})
         if not grown["error"]:
+            nets = measure(_networks, str(big), group)
+            records.append({"step": f"network_grown_{n // 1000}k", "group_id": group, "wall_s": nets["wall_s"],
+                            "peak_rss_mb": nets["peak_rss_mb"], "error": nets["error"], **(nets["result"] or {})})
             timed = measure(_build, str(big), group, str(Path(out_dir) / "packages_bench_grown"))
             records.append({"step": f"build_all_formats_grown_{n // 1000}k", "group_id": group,
                             "wall_s": timed["wall_s"], "peak_rss_mb": timed["peak_rss_mb"], "error": timed["error"],
@@ -115,6 +142,7 @@ def run(out_dir: Path, quick: bool = False, scale: float | None = None) -> list[
     group, incidents = _largest_group(str(db))
     records = []
     for step, fn, args in (("baseline_crossborder_analyse", _analyse, (str(db), group)),
+                           ("network", _networks, (str(db), group)),
                            ("compute_content", _compute, (str(db), group)),
                            ("build_all_formats", _build, (str(db), group, str(Path(out_dir) / "packages_bench")))):
         timed = measure(fn, *args)

@@ -21,7 +21,6 @@ import pandas as pd
 
 from workbench import config, crossborder
 from workbench.errors import WorkbenchError
-from workbench.linkage.network import build_network
 from workbench.packages import sanitise
 from workbench.packages.settings import SECTIONS, package_settings
 
@@ -189,6 +188,43 @@ def _subject_persons(store, series) -> list[str]:
     return list(people.person_id.astype(str))
 
 
+def package_network(store, *, group_id: str | None = None, person_ids=None, query=None):
+    """The association network of a group's members (or of some persons): the same network as
+    linkage.network.build_network(store, group_id=...) (or person_ids=...), but read through queries narrowed to
+    those persons and the incidents they were mentioned at, so that its cost follows the package, not the store
+    (build_network reads every incident, mention, tactic and store and filters afterwards: 2.2 s -> 23.7 s from
+    50k to 1M incidents). tests/test_packages_network.py checks the two give the same frames."""
+    from workbench.linkage import network as nw
+
+    query = query or store.query
+    groups = nw._group_of(store)
+    if group_id is not None:
+        group_id = str(group_id).strip()
+        chosen = sorted(p for p, g in groups.items() if g == group_id)
+        if not chosen:
+            raise WorkbenchError(f"no active group {group_id[:40]!r} (see `workbench groups list`)")
+    elif person_ids:
+        chosen = sorted({str(p).strip() for p in person_ids})
+    else:
+        return nw.empty_network()
+    persons = query("packages/network_persons", person_ids=chosen)
+    if group_id is None:
+        unknown = sorted(set(chosen) - set(persons.person_id))
+        if unknown:
+            raise WorkbenchError(f"no resolved person {unknown[0][:40]!r} with a current mention"
+                                 + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
+    at = sorted({int(i) for i in persons.incident_id.dropna()})
+    incidents = query("packages/network_incidents", incident_ids=at)
+    vehicles = query("packages/network_vehicles", incident_ids=at)
+    if persons.empty and vehicles.empty:
+        incidents = incidents.iloc[0:0]
+    kept = sorted({int(i) for i in incidents.incident_id})
+    tactics = query("packages/network_incident_tactics", incident_ids=kept)
+    tactics_of = tactics.groupby("incident_id")["tactic_code"].apply(list).to_dict()
+    stores = query("packages/network_stores", store_ids=sorted({str(s) for s in incidents.store_id.dropna()}))
+    return nw._assemble(persons, vehicles, incidents, stores, tactics_of, groups)
+
+
 def compute(store, subject_id: str, *, lead_force: str | None = None, settings: dict | None = None,
             words: dict | None = None) -> Package:
     """The package of a group (GR...), resolved person (RP...) or vehicle's series (RV...), addressed to
@@ -349,11 +385,8 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
             ["runs"], chart="map")
 
     # associations
-    net = build_network(store, group_id=sid) if series.kind == "group" else \
-        build_network(store, person_ids=person_ids) if person_ids else None
-    if net is None:
-        from workbench.linkage.network import empty_network
-        net = empty_network()
+    net = package_network(store, group_id=sid if series.kind == "group" else None,
+                          person_ids=None if series.kind == "group" else person_ids, query=q)
     co = net.edges[net.edges.kind == "co_offended"].copy()
     label_of = dict(zip(net.nodes.node_id, net.nodes.label))
     co["a"] = co.source.map(label_of)
@@ -364,7 +397,7 @@ def compute(store, subject_id: str, *, lead_force: str | None = None, settings: 
                              "links; the full chart is in the i2 ANX file."],
             [_table("co_offending", "Strongest co-offending links", co,
                     {"a": "Person", "b": "Person", "weight": "Incidents together", "grading": "Best grading"},
-                    "linkage network (build_network)", gp, "anx chart", {"weight": lambda v: txt(int(v))},
+                    "packages/network_* (package_network)", gp, "anx chart", {"weight": lambda v: txt(int(v))},
                     limit=20)], chart="links")
 
     # vehicles
