@@ -41,8 +41,10 @@ from workbench.errors import WorkbenchError
 LOCK_FILE = Path(__file__).resolve().parent / "maps_assets.lock.json"
 MAP_SUFFIXES = (".html", ".htm")
 ENGLAND_WALES_BOUNDS = [[49.85, -6.45], [55.82, 1.8]]
-PALETTE = ["#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]  # sequential oranges
-ZERO_COLOUR = "#f0f0f0"
+# sequential oranges (ColorBrewer Oranges): one hue, lightness falling class by class, so it reads in greyscale and
+# for colour-blind viewers alike (tests/test_accessibility.py checks CIE L* is monotone); docs/accessibility.md
+PALETTE = ["#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]
+ZERO_COLOUR = "#fafafa"     # lighter than the first class by more than a grey step (L* 98 against 93)
 DISPLAY_SIMPLIFY_M = 100
 LSOA_OUTLINE_LIMIT = 8000     # LSOA outlines are drawn for maps of up to this many LSOAs (size bound)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -146,6 +148,47 @@ def class_breaks(values: Iterable[float], classes: int = len(PALETTE)) -> list[f
         return []
     qs = np.quantile(positive, np.linspace(0, 1, classes + 1)[1:])
     return sorted(set(float(np.ceil(q)) for q in qs))
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    """'#rrggbb' or '#rgb' -> sRGB channels in 0..1."""
+    h = colour.strip().lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h
+    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def _linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance (0 black .. 1 white)."""
+    r, g, b = (_linear(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1..21); AA asks 4.5 for body text."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def lightness(colour: str) -> float:
+    """CIE L* (0..100) of an sRGB colour: what a palette looks like printed in greyscale."""
+    y = relative_luminance(colour)
+    return 116 * y ** (1 / 3) - 16 if y > 216 / 24389 else y * 24389 / 27
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever reads better on `background` (one of them always reaches 4.5:1)."""
+    return "#000000" if contrast_ratio(background, "#000000") >= contrast_ratio(background, "#ffffff") else "#ffffff"
+
+
+def palette_colour(share: float) -> str:
+    """The sequential palette's colour for a share of the maximum (0 -> the zero colour)."""
+    if not share or share <= 0:
+        return ZERO_COLOUR
+    return PALETTE[min(len(PALETTE) - 1, int(np.ceil(min(share, 1.0) * len(PALETTE))) - 1)]
 
 
 def colour_for(value: float, breaks: list[float]) -> str:

@@ -119,13 +119,18 @@ def _legend_rows(breaks: list[float]) -> list[tuple[str, str]]:
     return rows
 
 
+# Gi* confidence classes, darkest for the most confident: one hue (ColorBrewer RdBu's red half), lightness falling
+# with confidence so the classes read in greyscale and for colour-blind viewers (tests/test_accessibility.py)
+GI_COLOURS = {"Hot spot 99%": "#b2182b", "Hot spot 95%": "#ef8a62", "Hot spot 90%": "#fddbc7"}
+
+
 def hotspot_map(gi: pd.DataFrame, unit: cells.Unit, out: str | Path, title: str, subtitle: str,
                 force_counts: pd.DataFrame | None = None, png: bool = True, max_cells: int = 3000) -> dict:
     """Significant Gi* hot spots (unit polygons coloured by confidence) over the force outlines."""
     fm = maps.ForceMap(title, subtitle=subtitle)
     fm.add_force_outlines()
     hot = gi[gi["category"].str.startswith("Hot spot")].sort_values("gi_z", ascending=False).head(max_cells)
-    colours = {"Hot spot 99%": "#b2182b", "Hot spot 95%": "#ef8a62", "Hot spot 90%": "#fddbc7"}
+    colours = GI_COLOURS
     if len(hot):
         polys = cells.unit_polygons(unit, hot["unit_id"]).merge(hot[["unit_id", "category", "value", "gi_z"]],
                                                                   on="unit_id")
@@ -151,7 +156,10 @@ def _rows(frame: pd.DataFrame, columns: dict[str, str], fmt: dict | None = None)
 
 def _profile(profile: pd.DataFrame) -> dict:
     peak = max(float(profile.to_numpy().max()), 1.0)
-    rows = [(day, [(v / peak, int(v) if v else "") for v in row.to_numpy()]) for day, row in profile.iterrows()]
+    # each cell: its background from the map's sequential palette, the text colour that reads on it (WCAG AA),
+    # the count (blank for none)
+    rows = [(day, [(maps.palette_colour(v / peak), maps.text_colour_on(maps.palette_colour(v / peak)),
+                    int(v) if v else "") for v in row.to_numpy()]) for day, row in profile.iterrows()]
     return {"hours": [int(h) for h in profile.columns], "rows": rows, "note": profile.attrs.get("note") or ""}
 
 
@@ -176,7 +184,10 @@ def briefing_html(plan, map_png: str | Path | None = None) -> str:
                    else f"the {m['period']} after the latest data")
     return render.render("briefing.html.j2", title=f"Patrol briefing: {m['force_name']}", meta=m,
                          period_note=period_note, map_png_base64=image, places=places, stores=stores,
-                         accuracy=accuracy, profile=_profile(plan.profile), attribution=geography.ATTRIBUTION)
+                         accuracy=accuracy, profile=_profile(plan.profile), attribution=geography.ATTRIBUTION,
+                         map_alt=(f"Map of the top {m['cells_planned']} places to patrol in {m['force_name']}, "
+                                  f"{m['period_start']} to {m['period_end']}, darker where more incidents are "
+                                  "expected; the same places are listed in the table below"))
 
 
 def write_briefing(plan, out_dir: str | Path, png: bool = True, map_png: str | Path | None = None) -> dict:
