@@ -39,7 +39,7 @@ NATIONAL_UNIT = "h3:7"
 # -- computation: library calls only ----------------------------------------------------------------------------
 def _monday(day) -> pd.Timestamp:
     day = pd.Timestamp(day).normalize()
-    return day - pd.Timedelta(days=day.dayofweek)
+    return day - pd.Timedelta(days=day.day_of_week)
 
 
 def plan_weeks(store, force_code: str | None = None, weeks: int = WEEKS_BACK) -> list[date]:
