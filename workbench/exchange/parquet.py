@@ -145,11 +145,14 @@ def _write_table(con, table: str, folder: Path, kv: dict, withheld: list[str]) -
         leaf.mkdir(parents=True)
         con.execute(f"COPY (SELECT * EXCLUDE ({', '.join(keys)}) FROM ({sql}\n)) TO $path (FORMAT PARQUET, {_KV})",
                     {**params, "path": str(leaf / "part_0.parquet")})
+    paths = _files(target)
+    counts = dict(con.execute("SELECT file_name, sum(num_rows) FROM parquet_file_metadata($f) GROUP BY file_name",
+                              {"f": [str(f) for f in paths]}).fetchall())
     files = []
-    for f in _files(target):
+    for f in paths:
         sha, size = exports.file_digest(f)
-        n = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata($f)", {"f": str(f)}).fetchone()[0]
-        files.append({"path": f.relative_to(folder).as_posix(), "rows": int(n or 0), "bytes": size, "sha256": sha})
+        files.append({"path": f.relative_to(folder).as_posix(), "rows": int(counts.get(str(f)) or 0), "bytes": size,
+                      "sha256": sha})
     written = sum(f["rows"] for f in files)
     if written != rows:
         raise WorkbenchError(f"{table}: {written} rows written but the store holds {rows}; export abandoned")
