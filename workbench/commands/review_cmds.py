@@ -105,6 +105,9 @@ def dispose_cmd(
                                                               "persons, vehicles and groups then wait for the next "
                                                               "`workbench link run`; their disposed values are "
                                                               "cleared either way)."),
+    no_compact: bool = typer.Option(False, "--no-compact", help="Do not rewrite the database file afterwards (the "
+                                                                "deleted rows' bytes then stay in the file until "
+                                                                "DuckDB reuses the space)."),
     db: Optional[Path] = DbOption,
     json_out: bool = JsonOption,
 ) -> None:
@@ -116,7 +119,8 @@ def dispose_cmd(
 
     day = _date(as_of) or dt.date.today()
     with open_store(db) as store:
-        result = retention.dispose(store, purpose, as_of=day, referral_ids=referrals or None, relink=not no_relink)
+        result = retention.dispose(store, purpose, as_of=day, referral_ids=referrals or None, relink=not no_relink,
+                                   compact=not no_compact)
     if json_out:
         emit_json(result)
         return

@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -275,18 +277,56 @@ def _recompute(store: Store) -> list[dict]:
     return results
 
 
+def _compact(store: Store) -> int:
+    """Rewrite the database file from its live rows (bytes written). DuckDB leaves a deleted row's bytes in the
+    file until the block is reused, so a disposal that only deleted would leave the values readable in the file."""
+    import duckdb
+
+    from workbench.store import _connect
+
+    path = Path(store.path)
+    tmp = path.with_name(path.name + ".disposal-tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    name = store.con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
+    try:   # the path is the store's own, quoted as a literal; ATTACH takes no bound parameters
+        store.con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS _disposal_compact")
+        store.con.execute(f'COPY FROM DATABASE "{name}" TO _disposal_compact')
+        store.con.execute("DETACH _disposal_compact")
+    except duckdb.Error as exc:
+        try:
+            store.con.execute("DETACH DATABASE IF EXISTS _disposal_compact")
+        finally:
+            tmp.unlink(missing_ok=True)
+        raise WorkbenchError(f"rewriting {path} without the disposed rows failed: {str(exc).splitlines()[0]}; the "
+                             "rows are deleted but their bytes may remain in the file until it is rewritten: run "
+                             "`workbench review dispose` again naming a disposed referral to rewrite it") from None
+    store.con.close()
+    try:
+        os.replace(tmp, path)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)   # closed cleanly: checkpointed, and copied
+    finally:
+        store.con = _connect(path, read_only=False)
+    return path.stat().st_size
+
+
 def dispose(store: Store, purpose: str, as_of: dt.date | None = None, referral_ids=None,
-            settings: dict | None = None, relink: bool = True) -> dict:
+            settings: dict | None = None, relink: bool = True, compact: bool = True) -> dict:
     """Delete every referral with a dispose decision taken on or before `as_of` (default today), or just those of
     `referral_ids` (each must have one: a retained referral, or one without a decision, is refused). Returns
-    {disposal_id, referrals, versions, counts, already, relinked}; nothing to do returns disposed 0."""
+    {disposal_id, referrals, versions, counts, already, relinked, compacted_bytes}; nothing to do returns
+    disposed 0. `compact` (default) rewrites the database file afterwards, so that no deleted bytes remain in it."""
     purpose = _purpose(purpose)
     settings = settings or retention_settings()
     as_of = as_of or dt.date.today()
     todo, already = _eligible(store, as_of, referral_ids, settings)
     if not todo:
+        compacted = None
+        if already and compact:      # naming a disposed referral again rewrites the file (e.g. after a failed one)
+            with store.writing():
+                compacted = _compact(store)
         return {"disposal_id": None, "disposed": 0, "referrals": [], "versions": [], "counts": {}, "already": already,
-                "relinked": []}
+                "relinked": [], "compacted_bytes": compacted}
     versions = sorted({v for t in todo for v in t["versions"]})
     decision_ids = sorted(t["decision_id"] for t in todo)
     counts: dict[str, int] = {}
@@ -351,5 +391,7 @@ def dispose(store: Store, purpose: str, as_of: dt.date | None = None, referral_i
                 raise WorkbenchError(f"disposal {disposal_id} done, but recomputing the linkage failed: {exc}; run "
                                      "`workbench link run`") from None
         store.con.execute("CHECKPOINT")
+        compacted = _compact(store) if compact else None
     return {"disposal_id": disposal_id, "disposed": len(todo), "referrals": sorted(t["referral_id"] for t in todo),
-            "versions": versions, "counts": counts, "already": already, "relinked": relinked}
+            "versions": versions, "counts": counts, "already": already, "relinked": relinked,
+            "compacted_bytes": compacted}
