@@ -173,3 +173,20 @@ def test_national_picture_draws_its_charts_map_and_groups(voila_app, chromium_pa
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "manager.png"), full_page=True)
     assert not seen.page_errors, seen.page_errors
+
+
+def test_notebook_01_draws_its_plotly_charts_in_voila(voila_app, chromium_path, tmp_path, linked):
+    """Notebook 01's charts as cell outputs and inside the ingest browser: before widgets/plots.py each cell chart
+    raised "setData is not a function" and the ingest browser's charts were never drawn."""
+    db = tmp_path / "triage.duckdb"
+    shutil.copy(linked, db)
+    url = voila_app(notebook_runner.NOTEBOOKS / "01_ingest_and_triage.py", {"db_path": str(db)}, name="triage")
+    with offline_page(chromium_path, url) as (page, seen):
+        page.wait_for_selector(".jupyter-widgets", timeout=LOAD_MS)
+        # two charts in cells (completeness, reasons) and the same two in the ingest browser's tabs
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4", timeout=120_000)
+        page.wait_for_timeout(1500)          # the renderer's PNG copy (setData) follows the drawing
+        drawn = page.locator(".js-plotly-plot").count()
+    assert drawn >= 4
+    assert not seen.page_errors, seen.page_errors
+    assert not [e for e in seen.console_errors if "model not found" in e], seen.console_errors
