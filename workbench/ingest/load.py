@@ -128,12 +128,86 @@ def _tactic_map(con, mapping: Mapping) -> None:
     con.unregister("_tmap_df")
 
 
+def fast_path_enabled() -> bool:
+    """ingest.fast_path (default on): whether a batch that qualifies may take the single-pass load."""
+    return bool(config.get("ingest.fast_path", True))
+
+
+def fast_path_reason(con, mapping: Mapping) -> str | None:
+    """Why this batch cannot take the fast path (None: it can). The fast path assumes what it checks here:
+    every accepted row is its own referral (a row-per-incident source, each reference once in the batch) and
+    the store holds no referral of this source with any of the batch's references, so every version is new,
+    version 1 and current, and there is nothing to group, compare, number or re-order."""
+    if not fast_path_enabled():
+        return "disabled (ingest.fast_path)"
+    if mapping.shape == "offender":
+        return "one row per offender: a referral spans several rows"
+    rows, refs = con.execute("SELECT count(*), count(DISTINCT ref) FROM acc").fetchone()
+    if rows != refs:
+        return "a referral reference occurs on several rows"
+    known = con.execute("SELECT EXISTS (SELECT 1 FROM referrals WHERE source_name = $src)",
+                        {"src": mapping.name}).fetchone()[0]
+    if known and con.execute(
+            "SELECT EXISTS (SELECT 1 FROM referrals WHERE source_name = $src AND source_ref IN (SELECT ref FROM acc))",
+            {"src": mapping.name}).fetchone()[0]:
+        return "the store already holds a version of one of the batch's referrals"
+    return None
+
+
+def store_has_batch_keys(con) -> bool:
+    """Whether any staged incident (table si) could meet a stored one: the same crime number and force (rule 1)
+    or the same store (rule 2). When none can, the dedup joins against the store find nothing and are skipped."""
+    if not con.execute("SELECT EXISTS (SELECT 1 FROM incidents)").fetchone()[0]:
+        return False
+    return con.execute("""
+      SELECT EXISTS (SELECT 1 FROM incidents b WHERE (b.crime_number_norm, b.force_code) IN (
+                       SELECT (crime_number_norm, force_code) FROM si WHERE crime_number_norm IS NOT NULL))
+          OR EXISTS (SELECT 1 FROM incidents b WHERE b.store_id IN (SELECT store_id FROM si WHERE store_id IS NOT NULL))
+    """).fetchone()[0]
+
+
 def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_notes: list) -> dict:
     """Insert accepted rows (table acc) as referrals, incidents, mentions, tactics and flags."""
-    src = {"src": mapping.name, "batch": batch_id}
     hashed = [f for f in _CANON_HASH_FIELDS if f in mapping.fields] or ["ref"]
     hash_expr = "hash(" + ", ".join(hashed) + ")"
     review_years = int((config.get("mopi.review_period_years", {}) or {}).get("group_3", 6))
+    slow_reason = fast_path_reason(con, mapping)
+    if slow_reason is None:
+        _referrals_fast(con, mapping, batch_id, now, hash_expr, review_years)
+    else:
+        _referrals_general(con, mapping, batch_id, now, hash_expr, review_years)
+    return _load_incidents_and_mentions(con, mapping, batch_id, fast=slow_reason is None,
+                                        slow_reason=slow_reason)
+
+
+def _referrals_fast(con, mapping: Mapping, batch_id: int, now, hash_expr: str, review_years: int) -> None:
+    """Single-row referrals, none known to the store (fast_path_reason): one INSERT straight from the accepted
+    rows, with the values and content hash the general path computes for a one-row version."""
+    src = {"src": mapping.name, "batch": batch_id}
+    con.execute(f"""
+      INSERT INTO referrals (referral_id, batch_id, source_name, source_type, source_ref, source_row, version,
+          is_current, received_at, referrer, grading_scheme, source_evaluation, intelligence_assessment,
+          handling_code, handling_conditions, content_hash, review_due)
+      SELECT $base + row_number() OVER (), $batch, $src, $stype, a.ref, a._row, 1, TRUE,
+             coalesce(a.received_ts, $now), a.referrer,
+             CASE WHEN a.grading_scheme = '5x5x5' THEN '5x5x5' WHEN a.se_final IS NOT NULL OR a.ia_final IS NOT NULL
+                  OR a.hc_final IS NOT NULL THEN '3x5x2' END,
+             a.se_final, nullif(a.ia_final, ''), a.hc_final, a.handling_conditions, ({hash_expr})::VARCHAR,
+             (coalesce(a.received_ts, $now) + to_years($years))::DATE
+      FROM acc a
+    """, {**src, "stype": mapping.source_type, "years": review_years, "now": now,
+          "base": last_id(con, ("referrals", "referral_id"))})
+    # gid: the batch's versions (for the report); rowref: each row's referral (its own row is its staged incident)
+    con.execute("""
+      CREATE OR REPLACE TEMP TABLE gid AS SELECT source_ref AS ref, referral_id, source_row AS _row FROM referrals
+      WHERE batch_id = $batch AND source_name = $src
+    """, src)
+    con.execute("CREATE OR REPLACE TEMP TABLE rowref AS SELECT _row, referral_id, _row AS ikey FROM gid")
+
+
+def _referrals_general(con, mapping: Mapping, batch_id: int, now, hash_expr: str, review_years: int) -> None:
+    """Versions grouped by (reference, received time), compared with the stored ones, numbered and re-ordered."""
+    src = {"src": mapping.name, "batch": batch_id}
     con.execute("DROP TABLE IF EXISTS grp")
     # one pass to find each version's first row and content hash, then its values from that row
     con.execute(f"""
@@ -203,6 +277,10 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       FROM (SELECT _row, ref, received_at, incident_ref, crime_number_norm, occurred_raw, store_ref FROM acc) a
       JOIN gid ON gid.gkey = {akey}
     """)
+
+
+def _load_incidents_and_mentions(con, mapping: Mapping, batch_id: int, fast: bool, slow_reason: str | None) -> dict:
+    """Staged incidents deduplicated and inserted, then mentions, evidence, tactics and flags (both paths)."""
     con.execute("DROP VIEW IF EXISTS arow")
     con.execute("CREATE TEMP VIEW arow AS SELECT v.*, r.referral_id, r.ikey FROM v JOIN rowref r USING (_row)")
     si_cols = {
@@ -228,6 +306,23 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     # dedup: 1) crime number + force against the store, unless the match looks wrong (MERGE_SUSPECT): the stored
     # incident is at another store, or further apart in time than ingest.crime_number_merge_max_days
     merge = {"merge_s": merge_window_seconds()}
+    window = int(config.get("ingest.dedup_window_minutes", 60))
+    if fast_path_enabled() and not store_has_batch_keys(con):
+        # no stored incident shares a crime key or a store with the batch: rules 1 and 2 against the store find
+        # nothing (empty match tables); the dedup within the batch below runs as always
+        con.execute("CREATE OR REPLACE TEMP TABLE si_match AS SELECT ikey, NULL::BIGINT AS incident_id, "
+                    "'crime' AS how FROM si LIMIT 0")
+        con.execute("CREATE OR REPLACE TEMP TABLE si_sus AS SELECT ikey, NULL::BIGINT AS other_id FROM si LIMIT 0")
+        against_store = False
+    else:
+        _dedup_against_store(con, merge, window)
+        against_store = True
+    _dedup_within_batch(con, merge, batch_id)
+    return _after_incidents(con, mapping, batch_id, fast, slow_reason, against_store)
+
+
+def _dedup_against_store(con, merge: dict, window: int) -> None:
+    """Rules 1 (crime number + force, unless it looks wrong) and 2 (store and time) against the stored incidents."""
     con.execute(f"""
       CREATE OR REPLACE TEMP TABLE si_cand AS
       SELECT a.ikey, b.incident_id, {_SUSPECT_SQL} AS suspect FROM si a
@@ -243,7 +338,6 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       WHERE ikey NOT IN (SELECT ikey FROM si_match) GROUP BY ikey
     """)
     # 2) same store, within the window, matching value or offender count (not for a suspect: it stays apart)
-    window = int(config.get("ingest.dedup_window_minutes", 60))
     con.execute(f"""
       INSERT INTO si_match
       SELECT si.ikey, arg_min(i.incident_id, abs(epoch(i.occurred_at) - epoch(si.occurred_at))), 'store_time'
@@ -254,6 +348,10 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
         AND si.store_id IS NOT NULL
       GROUP BY si.ikey
     """)
+
+
+def _dedup_within_batch(con, merge: dict, batch_id: int) -> None:
+    """The staged incidents no stored one matched: merged by crime key within the batch, then inserted."""
     # 3) new incidents: one per crime key (or per staged incident without one) in this batch; a staged incident
     # whose store or date disagrees with the first one of its crime key in the batch stays apart (MERGE_SUSPECT)
     con.execute("""
@@ -294,7 +392,32 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
           si.postcode, si.location_text, si.narrative, $batch
       FROM si_new n JOIN si ON si.ikey = n.rep
     """, {"batch": batch_id})
-    # a corrected version replaces its incident's details; another source only fills gaps
+
+
+def _after_incidents(con, mapping: Mapping, batch_id: int, fast: bool, slow_reason: str | None,
+                     against_store: bool) -> dict:
+    """Stored incidents updated from their matches, provenance, mentions, evidence, tactics, flags, report."""
+    if against_store:
+        _update_matched_incidents(con, mapping)
+    if fast:  # one staged incident per referral, every referral new: each (referral, incident) pair is new
+        con.execute("""
+          INSERT INTO referral_incidents (referral_id, incident_id, source_incident_ref)
+          SELECT si.referral_id, m.incident_id, si.source_incident_ref FROM si JOIN si_map m ON m.ikey = si.ikey
+        """)
+    else:
+        con.execute("""
+          INSERT INTO referral_incidents (referral_id, incident_id, source_incident_ref)
+          SELECT si.referral_id, m.incident_id, min(si.source_incident_ref)
+          FROM si JOIN si_map m ON m.ikey = si.ikey
+          GROUP BY 1, 2
+          HAVING NOT EXISTS (SELECT 1 FROM referral_incidents x WHERE x.referral_id = si.referral_id
+                             AND x.incident_id = m.incident_id)
+        """)
+    return _mentions_and_flags(con, mapping, batch_id, fast, slow_reason, against_store)
+
+
+def _update_matched_incidents(con, mapping: Mapping) -> None:
+    """A corrected version replaces its incident's details; another source only fills gaps."""
     con.execute("""
       CREATE OR REPLACE TEMP TABLE si_upd AS
       SELECT si.*, m.incident_id, EXISTS (SELECT 1 FROM referral_incidents ri JOIN referrals r USING (referral_id)
@@ -317,14 +440,10 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
            (SELECT * FROM incidents WHERE incident_id IN (SELECT incident_id FROM si_upd)) i0
       WHERE incidents.incident_id = u.incident_id AND i0.incident_id = u.incident_id
     """)
-    con.execute("""
-      INSERT INTO referral_incidents (referral_id, incident_id, source_incident_ref)
-      SELECT si.referral_id, m.incident_id, min(si.source_incident_ref)
-      FROM si JOIN si_map m ON m.ikey = si.ikey
-      GROUP BY 1, 2
-      HAVING NOT EXISTS (SELECT 1 FROM referral_incidents x WHERE x.referral_id = si.referral_id
-                         AND x.incident_id = m.incident_id)
-    """)
+
+
+def _mentions_and_flags(con, mapping: Mapping, batch_id: int, fast: bool, slow_reason: str | None,
+                        against_store: bool) -> dict:
     # the row -> (referral, incident) lookup for mentions and flags
     con.execute("""
       CREATE OR REPLACE TEMP TABLE rowmap AS
@@ -337,9 +456,12 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
     _vehicles(con, mapping)
     _evidence(con, mapping)
     _tactic_map(con, mapping)
-    con.execute("""
+    # (tmap's rows are distinct, and on the fast path each staged incident is its own referral's only one: the
+    # rows are distinct without a DISTINCT over all of them)
+    distinct = "" if fast else "DISTINCT"
+    con.execute(f"""
       INSERT INTO incident_tactics (incident_id, tactic_code, raw_text, referral_id)
-      SELECT DISTINCT m.incident_id, t.tactic_code, t.token, si.referral_id
+      SELECT {distinct} m.incident_id, t.tactic_code, t.token, si.referral_id
       FROM si JOIN si_map m ON m.ikey = si.ikey JOIN tmap t ON t.raw = si.tactics
     """)
     _flag_unknown_tactics(con)
@@ -362,9 +484,11 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
       JOIN rowmap rm ON rm._row = w._row
       WHERE r.severity = 'warning'
     """, {"batch": batch_id, "base": last_id(con, ("validation_flags", "flag_id"))})
-    stats = con.execute("""
-      SELECT (SELECT count(*) FROM grp WHERE status = 'new'), (SELECT count(*) FROM grp WHERE status = 'revised'),
-             (SELECT count(*) FROM grp WHERE status = 'unchanged'), (SELECT count(*) FROM si_new),
+    versions = ("(SELECT count(*) FROM gid), 0, 0" if fast else
+                "(SELECT count(*) FROM grp WHERE status = 'new'), (SELECT count(*) FROM grp WHERE status = 'revised'),"
+                " (SELECT count(*) FROM grp WHERE status = 'unchanged')")
+    stats = con.execute(f"""
+      SELECT {versions}, (SELECT count(*) FROM si_new),
              (SELECT count(*) FROM si JOIN si_map m USING (ikey) WHERE m.how <> 'new' AND EXISTS (
                 SELECT 1 FROM referral_incidents ri JOIN referrals r USING (referral_id)
                 WHERE ri.incident_id = m.incident_id AND NOT (r.source_name = $src AND r.source_ref = si.ref)))
@@ -373,7 +497,9 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
         AND source_ref IN (SELECT ref FROM gid)""", {"src": mapping.name}).fetchone()[0]
     return {"referrals_new": stats[0], "referrals_revised": stats[1], "referrals_unchanged": stats[2],
             "referral_versions_superseded": superseded,
-            "incidents_new": stats[3], "duplicates_merged": stats[4], "merge_suspects": merge_suspects}
+            "incidents_new": stats[3], "duplicates_merged": stats[4], "merge_suspects": merge_suspects,
+            "load_path": "fast" if fast else "general", "load_path_reason": slow_reason,
+            "dedup_against_store": against_store}
 
 
 # a crime-number match that looks wrong (staged incident a, other incident b): another store, or too far apart
