@@ -169,7 +169,6 @@ def test_national_picture_draws_its_charts_map_and_groups(voila_app, chromium_pa
         frame = page.frame_locator(f"{panel} iframe").first
         frame.locator(".leaflet-container").first.wait_for(timeout=60_000)
         assert frame.locator("path.leaflet-interactive").count() > 0                  # force outlines (and hot cells)
-        page.screenshot(path=str(tmp_path / "national.png"), full_page=True)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "manager.png"), full_page=True)
     assert not seen.page_errors, seen.page_errors
