@@ -33,10 +33,8 @@ from workbench import maps
 
 TEMPLATE = "workbench"
 LOCAL_PREFIXES = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "about:", "blob:")
-# The one message chromium logs for every plotly chart drawn as a cell's own output in Voila: plotly's JupyterLab
-# renderer, once the chart is drawn, tries to store a PNG copy back into the output (`model.setData`), which a
-# Voila page's outputs do not offer. The chart itself is drawn; figures inside Output widgets do not raise it.
-PLOTLY_SETDATA = "setData is not a function"
+# (No plotly allowance: figures shown through widgets/plots.py draw in Voila without the "setData is not a function"
+# page error plotly's renderer raised for a figure shown as a cell's own output; such an error now fails the test.)
 
 
 def template_dir() -> Path:
@@ -139,7 +137,7 @@ def offline_page(chromium_path: str, url: str, *, viewport=(1400, 1000), timeout
     """Open `url` in headless chromium with every request off 127.0.0.1 refused; yields (page, seen) where seen has
     outside (refused URLs), page_errors, console_errors and dialogs (dismissed). Leaving the block closes the
     browser and fails the test if anything was asked of another address. `allowed_page_errors`: substrings of
-    page errors known to be harmless (e.g. PLOTLY_SETDATA), kept out of seen.page_errors."""
+    page errors known to be harmless, kept out of seen.page_errors (none is known today)."""
     from playwright.sync_api import sync_playwright
 
     seen = SimpleNamespace(outside=[], page_errors=[], console_errors=[], dialogs=[], allowed_errors=[])
