@@ -210,3 +210,57 @@ def test_patrol_plan_dashboard_follows_force_and_week_and_offers_the_pdf(db, tmp
         result = dash.make_briefing()
         assert result and 'href="data:application/pdf;base64,' in dash.download.value
         assert "<b>team" not in dash.download.value
+
+
+def test_make_dashboards_serves_on_localhost_with_a_token(db, tmp_path):
+    """scripts/dashboards.py (make dashboards): one line without a store; else Voila on 127.0.0.1 only, every page
+    behind the token (kept mode 600, given in the environment, never on the command line)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from tests.voila_helpers import free_port, require_template
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "dashboards.py"
+    missing = subprocess.run([sys.executable, str(script), "--db", str(tmp_path / "none.duckdb"),
+                              "--token-file", str(tmp_path / "tok")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "no store at" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "none.duckdb").exists()
+    require_template()
+    port, token_file = free_port(), tmp_path / "token"
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), "--db", str(db), "--token-file",
+                             str(token_file)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = proc.stdout.readline() + proc.stdout.readline()
+        token = token_file.read_text().strip()
+        assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+        assert f"http://127.0.0.1:{port}/voila/render/dashboards/patrol_plan.ipynb?token={token}" in first
+        assert token not in " ".join(Path(f"/proc/{proc.pid}/cmdline").read_text().split("\0"))
+        page = f"http://127.0.0.1:{port}/voila/tree"
+
+        def status(url):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url), timeout=10) as r:
+                    return r.status, r.url
+            except urllib.error.HTTPError as exc:
+                return exc.code, url
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                code, landed = status(page)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        else:
+            raise AssertionError("voila did not listen")
+        assert code in (401, 403) or "login" in landed, (code, landed)        # no token: the login page
+        assert status(f"{page}?token={token}")[0] == 200
+        listening = subprocess.run(["ss", "-ltn", f"sport = :{port}"], capture_output=True, text=True).stdout
+        assert f"127.0.0.1:{port}" in listening and f"0.0.0.0:{port}" not in listening and f"*:{port}" not in listening
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

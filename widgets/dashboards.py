@@ -211,8 +211,8 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def map_frame(page: str, height: int = 520) -> str:
-    return (f'<iframe title="map" style="width:100%;height:{int(height)}px;border:0" '
+def map_frame(page: str, height: int = 520, title: str = "map") -> str:
+    return (f'<iframe title="{html.escape(title, quote=True)}" style="width:100%;height:{int(height)}px;border:0" '
             f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
 
 
@@ -269,7 +269,15 @@ class PatrolPlanDashboard:
         self.refresh()
 
     def _weeks_for_force(self) -> None:
-        weeks = plan_weeks(self.store, self.force.value)
+        try:
+            weeks = plan_weeks(self.store, self.force.value)
+        except HotspotError as exc:
+            self.plan = None
+            self.week.options = []
+            self.status.value = f"<b>{html.escape(str(exc))}</b>"
+            self.map_html.value = self.places_html.value = self.heading.value = ""
+            plots.figure_output(None, self.heat)
+            return
         options = [(f"{d:%d %b %Y}" + (" (next week)" if i == 0 else ""), d.isoformat()) for i, d in enumerate(weeks)]
         self._quiet = True            # one refresh for the new force, not one per trait change
         try:
@@ -301,7 +309,8 @@ class PatrolPlanDashboard:
                               f"{html.escape(m['period_end'])}</h3>")
         self.status.value = html.escape(f"{m['cells_planned']} places by {m['method']} ({m['unit']}); "
                                         f"{m['accuracy_short']}{said}")
-        self.map_html.value = map_frame(_map_page(lambda pl, out: briefing.plan_map(pl, out, png=False), p))
+        self.map_html.value = map_frame(_map_page(lambda pl, out: briefing.plan_map(pl, out, png=False), p),
+                                        title=f"Patrol plan map: {m['force_name']}")
         self.places_html.value = table_html(
             p.cells, {"rank": "#", "label": "Place", "expected": "Expected incidents", "last_period": "Last week",
                       "stores_n": "Stores", "stores": "Stores inside"}, "wb-places")
@@ -355,7 +364,7 @@ class NationalPicture:
             gi, m["unit"], out, "Shoplifting hot spots: England and Wales",
             f"{m['incidents']:,} incidents {m['from']:%d %b %Y} to {m['to']:%d %b %Y}; Gi* (exact p, two-sided, FDR "
             f"5%) on {m['unit'].label}; {hot_n:,} hot spot cells", self.hot, png=False), self.gi)
-        self.map_html = w.HTML(map_frame(page))
+        self.map_html = w.HTML(map_frame(page, title="National hot spot map"))
         self.referrals_chart = plots.figure_output(weekly_figure(self.weekly))
         self.forces_chart = plots.figure_output(forces_figure(self.forces))
         self.forces_html = w.HTML(table_html(self.forces, {"force_name": "Force", "incidents": "Incidents",
