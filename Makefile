@@ -77,6 +77,7 @@ demo: setup browser assets
 	$(BIN)/workbench package approve $(OUT)/packages/most-cross-border --purpose "demo: approved for handover" --db $(WORKBENCH_DB)
 	$(BIN)/workbench package build --most-cross-border --out $(OUT)/packages/most-cross-border --purpose "demo: the approved handover package" --db $(WORKBENCH_DB)
 	$(BIN)/workbench package verify $(OUT)/packages/most-cross-border --db $(WORKBENCH_DB)
+	$(BIN)/workbench training build --case cross-border --out $(OUT)/training --seed $(SEED) --source $(WORKBENCH_DB)
 	$(BIN)/workbench summary --db $(WORKBENCH_DB) --world $(WORLD)
 	$(BIN)/workbench audit verify --db $(WORKBENCH_DB)
 
