@@ -44,9 +44,18 @@ STEPS = [
 ]
 
 
+PAIR_COLUMNS = {"rank": "rank", "full_name_a": "name (a)", "dob_a": "born (a)", "force_code_a": "force (a)",
+                "full_name_b": "name (b)", "dob_b": "born (b)", "force_code_b": "force (b)",
+                "match_probability": "match probability"}
+
+
 def _table(caption: str, frame: pd.DataFrame, columns: list[str] | None = None, rows: int = 12) -> dict:
     frame = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
-    frame = frame.head(rows)
+    frame = frame.head(rows).copy()
+    for column in frame.columns:            # dates of birth and the like: a date, not "1987-12-24 00:00:00"
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and (frame[column].dropna().dt.normalize()
+                                                                   == frame[column].dropna()).all():
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     values = frame.astype(object).where(frame.notna(), "").astype(str).values.tolist()
     return {"caption": caption, "columns": [str(c) for c in frame.columns], "rows": values}
 
@@ -61,6 +70,7 @@ class TrainingDemo:
         self.large = False
         self.results: dict[int, dict] = {}
         self.decisions: list[int] = []
+        self.before_decision: int | None = None   # subjects resolved before the analyst's decision
         self.back_button = w.Button(description="Back", icon="")
         self.next_button = w.Button(description="Next", button_style="primary")
         self.reset_button = w.Button(description="Reset case", button_style="warning")
@@ -109,6 +119,7 @@ class TrainingDemo:
         training.reset(self.folder)
         self.results.clear()
         self.decisions.clear()
+        self.before_decision = None
         self.step = -1
         self.go(0)
         self.status.value = str(fragment(NOTES_TEMPLATE, notes=["The case is back to its starting state."]))
@@ -177,41 +188,52 @@ class TrainingDemo:
                                                           "reasons"])]}
 
     def _resolve(self) -> dict:
+        """Resolve the mentions that arrived since the last run (once), then show the least certain pairs."""
         from workbench.linkage import review
-        from workbench.linkage.run import status
+        from workbench.linkage.run import run_all
 
-        with training.open_training(self.folder, read_only=True) as store:
-            runs = status(store)
+        with training.open_training(self.folder) as store:
+            state = store.query("training/demo_resolution").iloc[0]
+            if int(state.resolved_mentions) < int(state.person_mentions):
+                run_all(store)
+                state = store.query("training/demo_resolution").iloc[0]
             queue = review.review_queue(store, "person", limit=5)
-            persons = store.sql("SELECT count(*) AS n FROM resolved_persons WHERE status = 'active'").n.iloc[0]
-            vehicles = store.sql("SELECT count(*) AS n FROM resolved_vehicles WHERE status = 'active'").n.iloc[0]
-            decisions = store.sql("SELECT decision, why FROM link_decisions ORDER BY decided_at")
-        lines = [f"{persons} subjects and {vehicles} vehicles resolved from the referrals' mentions."]
-        if len(decisions):
-            lines.append(f"The analyst has decided {len(decisions)} pair(s).")
-        tables = [_table("Least certain pairs for the analyst", queue,
-                         ["rank", "full_name_a", "dob_a", "force_code_a", "full_name_b", "dob_b", "force_code_b",
-                          "match_probability"])]
+            decisions = store.sql("SELECT decision, why FROM link_decisions WHERE active ORDER BY decision_id")
+        lines = [f"{int(state.persons)} subjects and {int(state.vehicles)} vehicle(s) resolved from "
+                 f"{int(state.person_mentions)} mentions of people in the referrals."]
+        if self.before_decision is not None:
+            lines.append(f"The analyst has decided {len(decisions)} pair(s): {self.before_decision} subjects before, "
+                         f"{int(state.persons)} now.")
+        tables = [_table("Least certain pairs for the analyst", queue.rename(columns=PAIR_COLUMNS),
+                         list(PAIR_COLUMNS.values()))]
         if len(decisions):
             tables.append(_table("Analyst's decisions", decisions))
-        del runs
-        return {"lines": lines, "tables": tables}
+        return {"lines": lines, "tables": tables, "persons": int(state.persons)}
 
     def decide(self) -> int:
-        """The analyst's decision on the least certain pair: the same person (recorded and audited)."""
+        """The analyst's decision on the least certain pair: the same person (recorded, audited, and resolved again
+        so the subjects, the group and what follows reflect it)."""
         from workbench.linkage import review
-        from workbench.linkage.run import decide
+        from workbench.linkage.run import decide, run_all
 
+        self.results.setdefault(2, self._resolve())
         with training.open_training(self.folder) as store:
             queue = review.review_queue(store, "person", limit=1)
             if queue.empty:
                 raise WorkbenchError("no pair is waiting for the analyst")
             pair = queue.iloc[0]
+            before = int(store.query("training/demo_resolution").persons.iloc[0])
             decision = decide(store, "confirm", pair.mention_a, pair.mention_b,
                               "training demonstration: same subject")
+            run_all(store)
+        self.before_decision = before
         self.decisions.append(decision)
-        self.results.pop(2, None)
-        self.show()
+        for later in range(2, len(STEPS)):
+            self.results.pop(later, None)
+        if self.step == 2:
+            self.show()
+        else:
+            self.go(2)
         return decision
 
     def _network(self) -> dict:
@@ -253,3 +275,17 @@ class TrainingDemo:
         files = pd.DataFrame({"file": sorted(p.name for p in (self.out_dir / "package").iterdir() if p.is_file())})
         return {"lines": [f"Package of {group}, version {result['version']}, addressed to {result['lead_force']}; "
                           f"marked {result['marking']}."], "tables": [_table("Files written", files, rows=20)]}
+
+
+def demo_page(training_dir, session_dir=None, presenter: bool = False):
+    """What notebook 06 shows: the demonstration of `training_dir` (presenter view on if asked), or one line saying
+    why it cannot start (no training case there, or this kernel already opened a real store). Returns (demo or
+    None, widget). The training store is the only store this opens; from then on the kernel refuses real ones."""
+    session_dir = Path(session_dir) if session_dir else Path(training_dir) / "session"
+    try:
+        demo = TrainingDemo(training_dir, session_dir)
+    except WorkbenchError as exc:
+        return None, w.HTML(str(fragment(NOTES_TEMPLATE, notes=[f"The demonstration cannot start: {exc}"])))
+    if presenter:
+        demo.set_presenter(True)
+    return demo, demo.panel

@@ -236,7 +236,8 @@ def forms(rows: dict, selection: dict, seed: int) -> tuple[list[dict], list[dict
         bad = json.loads(json.dumps(start[-1]))
         bad["referralReference"] = f"TRN-{names.serial_start + 99_000 % 100_000:05d}"
         bad["crimeNumber"] = None
-        bad["receivedAt"] = arriving[-1]["receivedAt"] if arriving else bad["receivedAt"]
+        # received with the arrivals, never before its own incident (that would add a second, confusing reason)
+        bad["receivedAt"] = max(bad["receivedAt"], arriving[-1]["receivedAt"]) if arriving else bad["receivedAt"]
         arriving.append(bad)
     directory = [{"retailer_code": s.retailer_id, "retailer_name": s.retailer_name, "sector": _clean(s.sector),
                   "store_ref": s.store_ref, "store_name": s.name, "address": _clean(s.address), "town": _clean(s.town),
