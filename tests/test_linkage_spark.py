@@ -156,3 +156,33 @@ def test_same_clusters(both):
     assert partition(duck) == partition(spark)
     assert 1 < duck.clusters.cluster_id.nunique() < len(duck.clusters)    # records were joined, not all
     assert duck.stats["links"] == spark.stats["links"] and duck.stats["context_cuts"] == spark.stats["context_cuts"]
+
+
+# -- the translation alone (no Spark) ----------------------------------------------------------------------
+def test_string_functions_translate_to_duckdbs_own_or_the_jar():
+    jw = "jaro_winkler_similarity(forename_norm_l, forename_norm_r) >= 0.9200"
+    dl = "damerau_levenshtein(dob_l, dob_r) <= 1"
+    assert spark_backend.spark_sql(jw).lower() == "wb_jaro_winkler_similarity(forename_norm_l, forename_norm_r) >= 0.9200"
+    assert spark_backend.spark_sql(dl).lower() == "wb_damerau_levenshtein(dob_l, dob_r) <= 1"
+    assert spark_backend.spark_sql(jw, "splink-jar").lower() == "jaro_winkler(forename_norm_l, forename_norm_r) >= 0.9200"
+    assert spark_backend.spark_sql(dl, "splink-jar").lower() == "damerau_levenshtein(dob_l, dob_r) <= 1"
+    assert spark_backend.spark_sql("ELSE") == "ELSE"
+    with pytest.raises(Exception, match="unknown string functions"):
+        spark_backend.spark_sql(jw, "rapidfuzz")
+
+
+def test_the_udf_body_is_duckdbs_function():
+    import pyarrow as pa
+
+    left = ["quentin", "smith", None, "ca", "jasmine"]
+    right = ["quetin", "smyth", "x", "abc", "jasmin"]
+    con = duckdb.connect()
+    for function in ("jaro_winkler_similarity", "damerau_levenshtein"):
+        got = spark_backend.duckdb_pairs(function, pa.array(left), pa.array(right)).to_pylist()
+        want = [None if a is None else float(con.execute(f"SELECT {function}($a, $b)", {"a": a, "b": b}).fetchone()[0])
+                for a, b in zip(left, right)]
+        assert got == want
+    assert spark_backend.duckdb_pairs("jaro_winkler_similarity", pa.array(["quentin"]),
+                                      pa.array(["quetin"])).to_pylist()[0] == pytest.approx(0.92778, abs=1e-5)
+    with pytest.raises(ValueError):
+        spark_backend.duckdb_pairs("read_csv", pa.array(["a"]), pa.array(["b"]))
