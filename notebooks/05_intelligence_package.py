@@ -31,6 +31,7 @@ out_dir = "../out/packages/notebook"       # the package folder written
 group_id = None                            # a group id (GR00001...), or None: the group spanning most forces
 purpose = "notebook 05: demonstration package on synthetic data"
 summary_text = None                        # the analyst's summary to save as a new version (None: keep the latest)
+omit_sections = []                         # sections to leave out, e.g. ["tactics", "timeline"] (the summary stays)
 
 # %%
 import pandas as pd
@@ -76,9 +77,10 @@ pd.DataFrame(gaps["rows"], columns=gaps["columns"])
 # against the store.
 
 # %%
-result = packages.build(store, group_id, out_dir, purpose=purpose)
+result = packages.build(store, group_id, out_dir, purpose=purpose, omit=omit_sections or None)
 print(f"version {result['version']} ({result['state']}), {len(result['files'])} files, PDF {result['pdf_pages']} pages, "
       f"{result['forbidden_values_checked']} withheld values searched for, none found")
+print("sections:", ", ".join(result["sections"]))
 check = packages.verify(store, out_dir)
 print("verify:", "ok" if check["ok"] else check["problems"])
 

@@ -32,10 +32,12 @@ def test_notebook_executes_headless(demo_db, tmp_path):
         gid = xb.several_forces(store).group_id.iloc[0]
     out = tmp_path / "package"
     text = notebook_runner.execute(NOTEBOOK, tmp_path, {"db_path": str(demo_db), "out_dir": str(out),
-                                                        "summary_text": "notebook 05 test summary"})
+                                                        "summary_text": "notebook 05 test summary",
+                                                        "omit_sections": ["timeline"]})
     assert "summary saved as version 1" in text and "verify: ok" in text
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["package"]["subject_id"] == gid and manifest["words"]["summary"]["version"] == 1
+    assert manifest["package"]["sections_omitted"] == ["timeline"] and "timeline" not in manifest["package"]["sections"]
     assert {f["name"] for f in manifest["files"]} >= {"package.html", "package.pdf", "package.docx",
                                                       "annex-incidents.xlsx", "associations.anx"}
     with open_store(demo_db, read_only=True) as store:
