@@ -117,9 +117,10 @@ def scratch_root() -> Path:
 
 # A short run on a few hundred records (the CI equivalence test): the JVM's start and its JIT dominate, not the
 # data, so the client compiler only and the serial collector; adaptive query execution off (on tiny inputs it only
-# adds a re-planning step per shuffle). Not for long runs: C1-only code is slower on hot loops.
+# adds a re-planning step per shuffle), one shuffle partition (fewer tasks per job). Not for long runs: C1-only
+# code is slower on hot loops.
 SHORT_RUN = {"java_options": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
-             "conf": {"spark.sql.adaptive.enabled": "false"}}
+             "conf": {"spark.sql.adaptive.enabled": "false", "spark.sql.shuffle.partitions": "1"}}
 
 
 def get_spark(master: str = DEFAULT_MASTER, shuffle_partitions: int = 2, driver_memory: str = "2g",
