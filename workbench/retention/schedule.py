@@ -59,25 +59,56 @@ def review_dates(store: Store, settings: dict | None = None) -> pd.DataFrame:
     """One row per referral (keyed by its current version): its MoPI group, period, trigger date (the later of the
     latest version's receipt and its latest incident), review date and basis, and its latest decision. After a
     retain decision the review date is one period after the decision; a dispose decision makes it due at once
-    (the decision's date, when that is earlier)."""
+    (the decision's date, when that is earlier). Column-wise (period_for's rules), as every decision and every
+    `review due` works this out for the whole store."""
     settings = settings or retention_settings()
     facts = store.query("retention/chain_facts", serious=settings["group_2_when"]["offence_types"])
-    rows = []
-    for row in facts.astype(object).where(facts.notna(), None).to_dict(orient="records"):
-        group, years, basis = period_for(row, settings)
-        trigger = max(d for d in (_as_date(row["received_at"]), _as_date(row["last_occurred"])) if d is not None)
-        due_day = _add_years(trigger, years)
-        decided = _as_date(row["decided_at"])
-        if row["decision"] == "retain" and decided is not None:
-            due_day = _add_years(decided, years)
-            basis.append(f"retained {decided.isoformat()}")
-        elif row["decision"] == "dispose" and decided is not None:
-            due_day = min(due_day, decided)
-            basis.append(f"dispose decided {decided.isoformat()}")
-        rows.append({**row, "mopi_group": group, "period_years": years, "trigger_date": trigger,
-                     "review_due": due_day, "review_basis": "; ".join(basis)})
-    columns = list(facts.columns) + ["mopi_group", "period_years", "trigger_date", "review_basis"]
-    return pd.DataFrame(rows, columns=list(dict.fromkeys(columns)))
+    columns = list(dict.fromkeys(list(facts.columns) + ["mopi_group", "period_years", "trigger_date", "review_basis"]))
+    if facts.empty:
+        return facts.reindex(columns=columns)
+    groups, when = settings["groups"], settings["group_2_when"]
+
+    def flag(name: str) -> pd.Series:
+        return facts[name].fillna(False).astype(bool)
+
+    serious = flag("serious") | (flag("violence") if when["violence"] else False)
+    group = pd.Series(["group_2" if s else "group_3" for s in serious], index=facts.index)
+    years = pd.Series([groups["group_2"] if s else groups["group_3"] for s in serious], index=facts.index)
+    basis = group.copy()
+    for key in ("group_member", "detained"):
+        floor = settings["floors"].get(key)
+        if floor is None:
+            continue
+        hit = flag(key) & (years < floor)
+        years = years.where(~hit, floor)
+        basis = basis.where(~hit, basis + f"; floor {key}")
+    for field, table in settings["caps"].items():
+        value = facts[field].astype("string").str.strip().str.upper()
+        cap = value.map(table).astype("Float64")
+        hit = (cap.notna() & (cap < years)).fillna(False).astype(bool)
+        years = years.where(~hit, cap.fillna(0).astype(int))
+        basis = basis.where(~hit, basis + f"; cap {field}=" + value.fillna(""))
+    received = pd.to_datetime(facts.received_at).dt.date
+    occurred = pd.to_datetime(facts.last_occurred).dt.date
+    trigger = [r if o is None or pd.isna(o) or o < r else o for r, o in zip(received, occurred)]
+    due_days = [_add_years(t, int(y)) for t, y in zip(trigger, years)]
+    decided = [_as_date(v) for v in facts.decided_at]
+    for i, (decision, day) in enumerate(zip(facts.decision, decided)):
+        if day is None:
+            continue
+        if decision == "retain":
+            due_days[i] = _add_years(day, int(years.iloc[i]))
+            basis.iloc[i] += f"; retained {day.isoformat()}"
+        elif decision == "dispose":
+            due_days[i] = min(due_days[i], day)
+            basis.iloc[i] += f"; dispose decided {day.isoformat()}"
+    out = facts.copy()
+    out["mopi_group"] = group.to_numpy()
+    out["period_years"] = years.astype(int).to_numpy()
+    out["trigger_date"] = trigger
+    out["review_due"] = due_days
+    out["review_basis"] = basis.to_numpy()
+    return out.reindex(columns=columns)
 
 
 def due(store: Store, as_of: dt.date | None = None, settings: dict | None = None) -> pd.DataFrame:
