@@ -66,7 +66,8 @@ def test_planner_changes_force_and_week_and_downloads_the_briefing(voila_app, ch
     out = tmp_path / "briefings"
     url = voila_app(DASHBOARDS / "patrol_plan.py", {"db_path": str(db), "out_dir": str(out), "force": "West Yorkshire"},
                     name="patrol_plan")
-    with offline_page(chromium_path, url, accept_downloads=True) as (page, seen):
+    # a tall window: the planner's screenshot holds the controls, map, places, heat and download link
+    with offline_page(chromium_path, url, accept_downloads=True, viewport=(1400, 1800)) as (page, seen):
         panel = ".wb-patrol-plan"
         page.wait_for_selector(f"{panel} .wb-places", timeout=LOAD_MS)
         page.wait_for_selector(f"{panel} .js-plotly-plot .main-svg", timeout=60_000)   # the day x hour heat, drawn
@@ -112,8 +113,7 @@ def test_planner_changes_force_and_week_and_downloads_the_briefing(voila_app, ch
         download = info.value
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
-        page.locator(f"{panel} .wb-places").scroll_into_view_if_needed()
-        page.evaluate("window.scrollTo(0, 0)")
+        page.locator(f"{panel} h2").scroll_into_view_if_needed()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "planner.png"), full_page=True)
 
@@ -179,13 +179,27 @@ def test_notebook_01_draws_its_plotly_charts_in_voila(voila_app, chromium_path, 
     raised "setData is not a function" and the ingest browser's charts were never drawn."""
     db = tmp_path / "triage.duckdb"
     shutil.copy(linked, db)
+    from workbench.ingest import triage
+
+    with open_store(db, read_only=True) as store:       # each chart is drawn twice: in its cell and in the browser
+        charts = 2 * (int(not triage.completeness(store).empty) + int(not triage.reasons(store).empty))
+    assert charts >= 2
     url = voila_app(notebook_runner.NOTEBOOKS / "01_ingest_and_triage.py", {"db_path": str(db)}, name="triage")
     with offline_page(chromium_path, url) as (page, seen):
         page.wait_for_selector(".jupyter-widgets", timeout=LOAD_MS)
-        # two charts in cells (completeness, reasons) and the same two in the ingest browser's tabs
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4", timeout=120_000)
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {charts} && "
+                                   f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+                                   timeout=LOAD_MS)
+        except PlaywrightTimeout:
+            page.screenshot(path=str(tmp_path / "triage.png"), full_page=True)
+            pytest.fail(f"{page.locator('.js-plotly-plot').count()} of {charts} plotly charts drawn; page errors "
+                        f"{seen.page_errors}; console {seen.console_errors[:5]}; outputs "
+                        f"{page.locator('.jp-OutputArea-output').count()}", pytrace=False)
         page.wait_for_timeout(1500)          # the renderer's PNG copy (setData) follows the drawing
         drawn = page.locator(".js-plotly-plot").count()
-    assert drawn >= 4
+    assert drawn >= charts, (drawn, charts, seen.page_errors)
     assert not seen.page_errors, seen.page_errors
     assert not [e for e in seen.console_errors if "model not found" in e], seen.console_errors
