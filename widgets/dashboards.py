@@ -312,7 +312,7 @@ class PatrolPlanDashboard:
         self.map_html.value = map_frame(_map_page(lambda pl, out: briefing.plan_map(pl, out, png=False), p),
                                         title=f"Patrol plan map: {m['force_name']}")
         self.places_html.value = table_html(
-            p.cells, {"rank": "#", "label": "Place", "expected": "Expected incidents", "last_period": "Last week",
+            p.cells.assign(last_period=p.cells["last_period"].astype(int)), {"rank": "#", "label": "Place", "expected": "Expected incidents", "last_period": "Last week",
                       "stores_n": "Stores", "stores": "Stores inside"}, "wb-places")
         plots.figure_output(day_hour_figure(p.profile, f"When: day x hour of recent crime in these places "
                                                        f"(since {m['profile_from']})"), self.heat)
