@@ -49,10 +49,26 @@ PAIR_COLUMNS = {"rank": "rank", "full_name_a": "name (a)", "dob_a": "born (a)", 
                 "match_probability": "match probability"}
 
 
+def _pairs(store, limit: int) -> pd.DataFrame:
+    """The least certain person pairs, most uncertain first, on the uncertainty rounded: its last bits differ
+    between runs, and a trainer's second session must show (and decide) the same pair."""
+    from workbench.linkage import review
+
+    queue = review.review_queue(store, "person", limit=200)
+    if queue.empty:
+        return queue
+    key = -queue["uncertainty"].fillna(-1.0).round(9)
+    return (queue.assign(_k=key).sort_values(["_k", "mention_a", "mention_b"], kind="mergesort")
+            .drop(columns="_k").head(limit).assign(rank=range(1, min(limit, len(queue)) + 1)))
+
+
 def _table(caption: str, frame: pd.DataFrame, columns: list[str] | None = None, rows: int = 12) -> dict:
     frame = frame if columns is None else frame[[c for c in columns if c in frame.columns]]
     frame = frame.head(rows).copy()
-    for column in frame.columns:            # dates of birth and the like: a date, not "1987-12-24 00:00:00"
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):   # centralities, scores: 4 places read (and repeat) better
+            frame[column] = frame[column].round(4)
+        # dates of birth and the like: a date, not "1987-12-24 00:00:00"
         if pd.api.types.is_datetime64_any_dtype(frame[column]) and (frame[column].dropna().dt.normalize()
                                                                    == frame[column].dropna()).all():
             frame[column] = frame[column].dt.strftime("%Y-%m-%d")
@@ -189,7 +205,6 @@ class TrainingDemo:
 
     def _resolve(self) -> dict:
         """Resolve the mentions that arrived since the last run (once), then show the least certain pairs."""
-        from workbench.linkage import review
         from workbench.linkage.run import run_all
 
         with training.open_training(self.folder) as store:
@@ -197,7 +212,7 @@ class TrainingDemo:
             if int(state.resolved_mentions) < int(state.person_mentions):
                 run_all(store)
                 state = store.query("training/demo_resolution").iloc[0]
-            queue = review.review_queue(store, "person", limit=5)
+            queue = _pairs(store, 5)
             decisions = store.sql("SELECT decision, why FROM link_decisions WHERE active ORDER BY decision_id")
         lines = [f"{int(state.persons)} subjects and {int(state.vehicles)} vehicle(s) resolved from "
                  f"{int(state.person_mentions)} mentions of people in the referrals."]
@@ -213,12 +228,11 @@ class TrainingDemo:
     def decide(self) -> int:
         """The analyst's decision on the least certain pair: the same person (recorded, audited, and resolved again
         so the subjects, the group and what follows reflect it)."""
-        from workbench.linkage import review
         from workbench.linkage.run import decide, run_all
 
         self.results.setdefault(2, self._resolve())
         with training.open_training(self.folder) as store:
-            queue = review.review_queue(store, "person", limit=1)
+            queue = _pairs(store, 1)
             if queue.empty:
                 raise WorkbenchError("no pair is waiting for the analyst")
             pair = queue.iloc[0]
@@ -240,6 +254,11 @@ class TrainingDemo:
         with training.open_training(self.folder, read_only=True) as store:
             group = self._group(store)
             members = store.query("linkage/groups_members", group_id=group)
+        # the query orders by a float centrality whose last bits differ between runs: order on it rounded, so a
+        # second session after Reset lists the members in the same order
+        members = (members.assign(_e=members.eigenvector.round(9))
+                   .sort_values(["is_key_player", "_e", "person_id"], ascending=[False, False, True], kind="mergesort")
+                   .drop(columns="_e"))
         return {"lines": [f"Group {group}: {len(members)} members."],
                 "tables": [_table("Members, key players first", members,
                                   ["display_name", "role", "incidents", "degree", "is_broker", "is_key_player"])]}
