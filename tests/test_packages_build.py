@@ -224,7 +224,7 @@ def test_rebuild_is_byte_identical_but_for_the_build_time(built, tmp_path):
 @pytest.mark.slow
 def test_redaction_check_refuses_a_planted_source_reference(built, tmp_path):
     """The analyst pastes a source's own reference into the summary: the read-back finds it in the outputs, the
-    build fails with one line and leaves no file."""
+    build fails with one line and leaves no file (nor its hidden build folder)."""
     db = tmp_path / "planted.duckdb"
     shutil.copy(built["db"], db)
     with open_store(db) as store:
@@ -235,6 +235,7 @@ def test_redaction_check_refuses_a_planted_source_reference(built, tmp_path):
         with pytest.raises(WorkbenchError, match="redaction check failed: a withheld source_ref"):
             packages.build(store, built["group"], tmp_path / "out", purpose="test: planted", settings=SETTINGS)
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []     # no hidden build folder
 
 
 @pytest.mark.slow
