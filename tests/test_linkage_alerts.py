@@ -8,6 +8,7 @@ edge; groups (migration 0008) once present; hostile names stored raw and escaped
 batch, no linkage run, a failing alert step (the batch stays), and the CLI (list, ack, scan)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from datetime import datetime, timedelta
@@ -315,6 +316,8 @@ def test_cli_list_ack_and_errors(store, capsys):
     with open_store(path, read_only=True) as s:
         audit = s.sql("SELECT details FROM audit_log WHERE action = 'alerts-ack'")
     assert len(audit) == 1 and json.loads(audit.details.iloc[0])["alert_id"] == alert_id
+    assert "DS Patel" not in audit.details.iloc[0]                    # the reason's hash only: it outlives disposal
+    assert json.loads(audit.details.iloc[0])["why_sha256"] == hashlib.sha256(b"seen by DS Patel").hexdigest()
 
 
 def test_alerts_follow_a_person_merged_into_another_when_listed_and_acknowledged(store, resolved, capsys):

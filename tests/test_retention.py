@@ -351,9 +351,6 @@ def test_disposal_refused_without_a_dispose_decision(writable, target):
             retention.decide(store, other, "retain", why="x", purpose=PURPOSE)
 
 
-@pytest.mark.xfail(strict=True, reason="workbench/linkage/run.py audits a link decision's reason as text "
-                                       "(`link-decision`), and the audit chain is append-only: a reason naming the "
-                                       "person outlives the disposal (docs/retention.md, limits)")
 def test_a_link_decision_reason_naming_the_person_does_not_outlive_the_disposal(writable, target):
     from workbench.linkage.run import decide as link_decide
 

@@ -82,6 +82,23 @@ def latest_version() -> int:
 AUDIT_CHAIN_COLUMNS = ("seq", "audit_id", "logged_at", "os_user", "action", "object", "details")
 
 
+# Details keys holding an analyst's free text (a reason can name a person): the audit chain is append-only and
+# outlives a MoPI disposal, so it keeps only the text's sha256 (`why` -> `why_sha256`); the text itself lives in the
+# capability's own table, where disposal can reach it.
+FREE_TEXT_DETAILS = ("why", "reason", "note", "text")
+
+
+def audit_details_text(details: dict | None) -> str:
+    """The canonical JSON stored as an audit row's details, free text replaced by its hash."""
+    safe = {}
+    for key, value in (details or {}).items():
+        if key in FREE_TEXT_DETAILS and value is not None:
+            safe[f"{key}_sha256"] = hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+        else:
+            safe[key] = value
+    return json.dumps(safe, default=str, sort_keys=True)
+
+
 def audit_row_hash(prev_hash: str, seq: int, audit_id: int, logged_at: datetime, user: str, action: str,
                    obj: str | None, details: str | None) -> str:
     """sha256 of the previous row's hash, a newline and the canonical JSON of this row's fields.
@@ -462,7 +479,7 @@ class Store:
         if self.schema_version() < _CHAIN_MIGRATION:  # only while migrating an old store up to version 5
             self.con.execute("INSERT INTO audit_log (logged_at, os_user, action, object, details) "
                              "VALUES ($t, $u, $a, $o, $d)", {"t": utcnow(), "u": os_user(), "a": action, "o": obj,
-                                                              "d": json.dumps(details or {}, default=str, sort_keys=True)})
+                                                              "d": audit_details_text(details)})
             return
         own = not self._in_transaction()
         if own:
@@ -475,7 +492,7 @@ class Store:
             seq, prev = int(head[0]) + 1, head[1]
             audit_id = self.con.execute("SELECT nextval('audit_id_seq')").fetchone()[0]
             logged_at, user = utcnow(), os_user()
-            details_text = json.dumps(details or {}, default=str, sort_keys=True)
+            details_text = audit_details_text(details)
             row_hash = audit_row_hash(prev, seq, audit_id, logged_at, user, action, obj, details_text)
             self.con.execute(
                 "INSERT INTO audit_log (audit_id, logged_at, os_user, action, object, details, seq, prev_hash, "
