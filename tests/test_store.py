@@ -286,3 +286,17 @@ def test_every_workbench_command_named_in_a_message_exists():
                 break
             path = path + (options[0],)
         assert path in paths and path, (where, text)
+
+
+def test_training_mode_refuses_a_new_real_store_before_creating_its_file(tmp_path):
+    from workbench import config
+
+    config.enter_training(str(tmp_path / "case" / "training.duckdb"))
+    try:
+        with pytest.raises(StoreError, match="training mode: .* is not a training store"):
+            open_store(tmp_path / "real.duckdb")
+        assert not (tmp_path / "real.duckdb").exists()                 # nothing left behind by the refusal
+    finally:
+        config.leave_training()
+    open_store(tmp_path / "real.duckdb").close()                      # out of training mode the same call works
+    assert (tmp_path / "real.duckdb").exists()

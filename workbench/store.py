@@ -548,6 +548,9 @@ def open_store(path: str | Path | None = None, read_only: bool = False, migrate:
         raise StoreError(f"database {db_path} does not exist; build one with `make demo`, or `workbench sample` "
                          "then `workbench ingest`")
     existed = db_path.exists()
+    if not existed and config.training_store() is not None:  # refused before a real store file is created
+        raise StoreError(f"training mode: {db_path} is not a training store (this process opened training store "
+                         f"{config.training_store()}; start a new session to open real data)")
     if existed and db_path.is_file() and db_path.stat().st_size == 0:
         raise _damaged(db_path, "the file is empty (0 bytes)")
     if not read_only:
