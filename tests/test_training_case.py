@@ -159,7 +159,7 @@ def _content(path: Path) -> dict:
             drop = [c for c in frame.columns if c.endswith("_at") and c not in TIME_COLUMNS_KEPT]
             frame = frame.drop(columns=drop + [c for c in ("batch_id", "first_batch_id", "run_id") if c in frame])
             frame = frame.round(9)  # centralities differ in the last bit between runs
-            out[table] = frame.sort_values(list(frame.columns[:1])).astype(str).values.tolist()
+            out[table] = sorted(frame.astype(str).values.tolist())  # whole rows: ties in the first column too
         return out
     finally:
         con.close()
