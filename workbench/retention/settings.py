@@ -4,10 +4,9 @@ Override with the file named in WORKBENCH_RETENTION_CONFIG (merged over the pack
 or a dict of `overrides` (tests)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from workbench.config import PACKAGE_DIR, _merge, _read_yaml
+from workbench.config import PACKAGE_DIR, layered_settings
 from workbench.errors import WorkbenchError
 
 SETTINGS_FILE = PACKAGE_DIR / "config" / "retention.yaml"
@@ -31,12 +30,7 @@ def _years(value, where: str) -> int:
 def retention_settings(overrides: dict | None = None, path: str | Path | None = None) -> dict:
     """The effective settings: packaged file, then WORKBENCH_RETENTION_CONFIG (or `path`), then `overrides`;
     every period checked (whole years 0-100)."""
-    raw = _read_yaml(SETTINGS_FILE)
-    extra = path or os.environ.get(ENV)
-    if extra:
-        raw = _merge(raw, _read_yaml(Path(extra)))
-    if overrides:
-        raw = _merge(raw, overrides)
+    raw = layered_settings(SETTINGS_FILE.stem, ENV, overrides, path)
     groups = raw.get("groups") or {}
     for g in GROUPS:
         if g not in groups:
