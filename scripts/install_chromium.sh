@@ -17,18 +17,7 @@ give_up() {
 
 have_chromium && exit 0
 
-if [ "$(id -u)" = 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO="sudo -n"
-else
-    give_up "not root and no passwordless sudo: run 'sudo apt-get install chromium fonts-dejavu-core'"
-fi
-command -v apt-get >/dev/null 2>&1 || give_up "no apt-get: install chromium and set WORKBENCH_CHROMIUM to it"
-
-echo "Installing Debian chromium (PNG maps and briefings, browser tests)"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null \
-    || give_up "apt-get update failed"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core </dev/null >/dev/null \
-    || give_up "apt-get install chromium failed"
+. "${0%/*}/apt_install.sh"
+apt_install "PNG maps and briefings, browser tests" "chromium fonts-dejavu-core" \
+    "no apt-get: install chromium and set WORKBENCH_CHROMIUM to it"
 have_chromium || give_up "apt-get installed chromium but it is not on PATH"

@@ -24,18 +24,7 @@ give_up() {
 
 java_ok && exit 0
 
-if [ "$(id -u)" = 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO="sudo -n"
-else
-    give_up "not root and no passwordless sudo: run 'sudo apt-get install openjdk-17-jre-headless'"
-fi
-command -v apt-get >/dev/null 2>&1 || give_up "no apt-get: install a Java 17+ runtime and set JAVA_HOME to it"
-
-echo "Installing Debian openjdk-17-jre-headless (Spark linkage backend)"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null \
-    || give_up "apt-get update failed"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless </dev/null >/dev/null \
-    || give_up "apt-get install openjdk-17-jre-headless failed"
+. "${0%/*}/apt_install.sh"
+apt_install "Spark linkage backend" "openjdk-17-jre-headless" \
+    "no apt-get: install a Java 17+ runtime and set JAVA_HOME to it"
 java_ok || give_up "apt-get installed openjdk-17-jre-headless but no java 17+ is on PATH"
