@@ -138,11 +138,11 @@ class TrainingDemo:
         self.before_decision = None
         self.step = -1
         self.go(0)
-        self.status.value = str(fragment(NOTES_TEMPLATE, notes=["The case is back to its starting state."]))
+        self.status.value = str(fragment(NOTES_TEMPLATE, message="The case is back to its starting state."))
 
     def _show_notes(self) -> None:
-        self.notes.value = str(fragment(NOTES_TEMPLATE, notes=STEPS[self.step][1], steps=[t for t, _ in STEPS],
-                                        current=self.step)) if self.notes_toggle.value else ""
+        self.notes.value = (str(fragment(NOTES_TEMPLATE, notes=STEPS[self.step][1]))
+                            if self.notes_toggle.value else "")
         self.notes.layout.display = None if self.notes_toggle.value else "none"
 
     def show(self) -> None:
@@ -304,7 +304,7 @@ def demo_page(training_dir, session_dir=None, presenter: bool = False):
     try:
         demo = TrainingDemo(training_dir, session_dir)
     except WorkbenchError as exc:
-        return None, w.HTML(str(fragment(NOTES_TEMPLATE, notes=[f"The demonstration cannot start: {exc}"])))
+        return None, w.HTML(str(fragment(NOTES_TEMPLATE, message=f"The demonstration cannot start: {exc}")))
     if presenter:
         demo.set_presenter(True)
     return demo, demo.panel
