@@ -4,10 +4,9 @@ Override with the file named in WORKBENCH_PACKAGES_CONFIG (merged over the packa
 dict of overrides to `package_settings`."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from workbench.config import PACKAGE_DIR, _merge, _read_yaml
+from workbench.config import PACKAGE_DIR, layered_settings
 from workbench.errors import WorkbenchError
 
 SETTINGS_FILE = PACKAGE_DIR / "config" / "packages.yaml"
@@ -21,12 +20,7 @@ REQUIRED_SECTIONS = ("summary",)     # the bottom line and the handling box: eve
 
 def package_settings(overrides: dict | None = None, path: str | Path | None = None) -> dict:
     """The effective settings: packaged file, then WORKBENCH_PACKAGES_CONFIG (or `path`), then `overrides`."""
-    raw = _read_yaml(SETTINGS_FILE)
-    extra = path or os.environ.get(ENV)
-    if extra:
-        raw = _merge(raw, _read_yaml(Path(extra)))
-    if overrides:
-        raw = _merge(raw, overrides)
+    raw = layered_settings(SETTINGS_FILE.stem, ENV, overrides, path)
     sections = raw.get("words_sections") or []
     if sorted(sections) != sorted(WORDS_SECTIONS):
         raise WorkbenchError(f"packages settings: words_sections must be {list(WORDS_SECTIONS)}, not {sections!r}")
