@@ -9,10 +9,16 @@ way still records what it measured (`<out>/national_e2e.partial.json`).
 
     python -m benchmarks.run national_e2e            # about two hours on 2 cores
     python -m benchmarks.run --quick national_e2e
+
+A run of hours can be resumed: with WORKBENCH_BENCH_E2E_WORK=DIR the worlds and stores are kept in DIR (not a
+temporary folder) and a stage already recorded without error in DIR's own partial file, for the same scale, is
+not run again: its record is carried over with `resumed: true` and the time it was measured. Each stage is its
+own process reading the previous stage's files, so a resumed stage measures exactly what an unbroken run would.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -36,7 +42,10 @@ def _cli(args: list[str]) -> dict:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in args])
-    return {"exit_code": code, "stdout_tail": out.getvalue()[-400:], "stderr_tail": err.getvalue()[-400:]}
+    result = {"exit_code": code, "stdout_tail": out.getvalue()[-400:], "stderr_tail": err.getvalue()[-400:]}
+    if "--json" in args and code == 0:
+        result["json"] = json.loads(out.getvalue())   # e.g. link run's stages: which part of the stage dominates
+    return result
 
 
 def _counts(db: str) -> dict:
@@ -59,7 +68,7 @@ def stages(root: Path, scale: float) -> list[tuple[str, list[str]]]:
         ("hotspots_plan_one_force", ["hotspots", "plan", "--force", "West Yorkshire", "--period", "next-week",
                                      "--out", str(out / "plan"), *d]),
         ("hotspots_map_national", ["hotspots", "map", "--out", str(out / "hotspots.html"), *d]),
-        ("link_run", ["link", "run", *d]),
+        ("link_run", ["link", "run", "--json", *d]),
         ("crossborder_render", ["crossborder", "render", "--most-cross-border", "--out", str(out / "crossborder"), *d]),
         ("crossborder_tactics", ["crossborder", "tactics", "--out", str(out / "crossborder"), *d]),
         ("package_build", ["package", "build", "--most-cross-border", "--out", str(out / "package"),
@@ -71,35 +80,73 @@ def _record(scale: float, name: str, m: dict) -> dict:
     result = m.get("result") or {}
     error = m.get("error") or (None if result.get("exit_code") == 0 else
                                f"exit {result.get('exit_code')}: {result.get('stderr_tail', '').strip()[-200:]}")
-    return {"scale": scale, "stage": name, "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
-            "error": error, "output_tail": result.get("stdout_tail", "")[-200:]}
+    record = {"scale": scale, "stage": name, "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
+              "error": error, "output_tail": result.get("stdout_tail", "")[-200:]}
+    if isinstance(result.get("json"), list):   # link run: each entity's stages, without its long tables
+        record["output_tail"] = ""
+        record["substages"] = [{"entity": r.get("entity"), "records": r.get("records"), "entities": r.get("entities"),
+                                "stages": r.get("stages")} for r in result["json"] if isinstance(r, dict)]
+    return record
+
+
+def _done_before(work: Path | None) -> dict[tuple[float, str], dict]:
+    """Stages a kept working folder already measured without error: (scale, stage) -> record."""
+    if work is None or not (work / "national_e2e.partial.json").exists():
+        return {}
+    try:
+        earlier = json.loads((work / "national_e2e.partial.json").read_text())
+    except ValueError:
+        return {}
+    return {(r["scale"], r["stage"]): r for r in earlier
+            if isinstance(r, dict) and "wall_s" in r and not r.get("error")}
 
 
 def run(out_dir, quick: bool) -> list[dict]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = out_dir / "national_e2e.partial.json"
+    kept = os.environ.get("WORKBENCH_BENCH_E2E_WORK")
+    work = Path(kept) if kept else None
+    done = _done_before(work)
     records: list[dict] = []
-    tmp = Path(tempfile.mkdtemp(prefix="wb-bench-e2e-"))
+    tmp = work or Path(tempfile.mkdtemp(prefix="wb-bench-e2e-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+
+    def save():
+        text = json.dumps(records, indent=2, default=str)
+        partial.write_text(text)
+        if work is not None:
+            (work / "national_e2e.partial.json").write_text(text)
+
     try:
         for scale in (QUICK_SCALES if quick else FULL_SCALES):
             root = tmp / f"scale_{scale:g}"
-            root.mkdir()
+            resuming = work is not None and any(s == scale for s, _ in done)
+            if not resuming:
+                shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(exist_ok=True)
             for name, args in stages(root, scale):
-                record = _record(scale, name, measure(_cli, args))
+                if resuming and (scale, name) in done:
+                    record = {**done[(scale, name)], "resumed": True}
+                else:
+                    resuming = False   # from the first stage re-run on, every later stage runs again
+                    measure_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                    record = {**_record(scale, name, measure(_cli, args)), "measured_at": measure_at}
                 records.append(record)
-                partial.write_text(json.dumps(records, indent=2, default=str))
+                save()
                 if record["error"]:
                     break  # a later stage needs this one's output
             if not any(r["error"] for r in records if r["scale"] == scale):
                 records.append({"scale": scale, "stage": "store", **measure(_counts, str(root / "workbench.duckdb"))
                                 .get("result", {})})
-            shutil.rmtree(root, ignore_errors=True)
+            if work is None:
+                shutil.rmtree(root, ignore_errors=True)
         records.append(_summary(records))
         return records
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        partial.write_text(json.dumps(records, indent=2, default=str))
+        if work is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        save()
 
 
 def _summary(records: list[dict]) -> dict:

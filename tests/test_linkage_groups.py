@@ -468,3 +468,58 @@ def test_brokers_need_a_tie_to_another_community():
     top = lg.centrality(edges, partition, broker_quantile=0.9).set_index("person_id")
     assert not top.is_broker.any()
     assert ranks.loc["h", "eigenvector"] == ranks.loc[["h", "l1", "l2", "l3", "l4"], "eigenvector"].max()
+
+
+def _add_solo_incidents(store) -> None:
+    """Incidents with one person each: crew members alone (one with a vehicle, one in a superseded referral) and
+    persons who never offend with anyone. None of them can enter the co-offending projection."""
+    con = store.con
+    t0 = datetime(2025, 3, 3, 9, 0)
+    solo = [(900, "N1", "13", "VN"), (901, "N1", "14", None), (902, "S3", "43", "VX"), (903, "LONE1", "62", None),
+            (904, "LONE2", "01", "VL"), (905, "LONE2", "01", None)]
+    _insert(con, "referrals", [{"referral_id": i, "source_name": "crew", "source_type": "other", "source_ref": f"S-{i}",
+                                "source_row": i, "received_at": t0, "source_evaluation": "2", "intelligence_assessment": "C",
+                                "handling_code": "P"} for i, *_ in solo])
+    _insert(con, "referral_incidents", [{"referral_id": i, "incident_id": i} for i, *_ in solo])
+    _insert(con, "incidents", [{"incident_id": i, "force_code": f, "store_id": f"CRW-{f}",
+                                "occurred_at": t0 + timedelta(days=k)} for k, (i, _p, f, _v) in enumerate(solo)])
+    _insert(con, "incident_tactics", [{"incident_id": i, "tactic_code": "RUSH", "referral_id": i} for i, *_ in solo])
+    mentions = [{"mention_id": 80_000 + k, "referral_id": i, "incident_id": i, "role": "offender", "full_name": p}
+                for k, (i, p, _f, _v) in enumerate(solo)]
+    _insert(con, "person_mentions", mentions)
+    _insert(con, "resolved_persons", [{"person_id": f"RP{p}", "status": "active", "display_name": p, "mentions": 2}
+                                      for p in ("LONE1", "LONE2")])
+    _insert(con, "person_links", [{"mention_id": m["mention_id"], "person_id": f"RP{p}", "run_id": 1,
+                                   "joined_by": "model"} for m, (_i, p, _f, _v) in zip(mentions, solo)])
+    vehicles = [(i, v) for i, _p, _f, v in solo if v]
+    _insert(con, "vehicle_mentions", [{"mention_id": 85_000 + n, "referral_id": i, "incident_id": i, "vrm_raw": v,
+                                       "vrm_norm": v} for n, (i, v) in enumerate(vehicles)])
+    _insert(con, "resolved_vehicles", [{"vehicle_id": f"RV{v}", "status": "active", "vrm": v, "mentions": 1}
+                                       for v in ("VX", "VL")])
+    _insert(con, "vehicle_links", [{"mention_id": 85_000 + n, "vehicle_id": f"RV{v}", "run_id": 2, "joined_by": "exact"}
+                                   for n, (_i, v) in enumerate(vehicles)])
+
+
+def _comparable(result: dict) -> dict:
+    groups = [{**{k: v for k, v in g.items() if k != "ranks"},
+               "ranks": g["ranks"].round(12).astype(object).where(g["ranks"].notna(), None).to_dict(orient="records")}
+              for g in result["groups"]]
+    return {"partition": result["partition"], "modularity": result["modularity"], "groups": groups,
+            "edges": result["edges"].to_dict(orient="records"), "stability": result["stability"]}
+
+
+def test_co_offending_network_gives_the_groups_of_the_whole_network(crews):
+    """find_groups reads only the co-offenders' network (at national scale the whole one is millions of incident
+    nodes); it must find exactly what the whole store's network gives, and be smaller for it."""
+    _add_solo_incidents(crews)
+    cfg = lg.group_settings(load_settings())
+    whole = build_network(crews)
+    narrow = lg.co_offending_network(crews)
+    persons = set(narrow.of_kind("person").entity_id)
+    assert "RPLONE1" not in persons and "RPLONE2" not in persons and {"RPN1", "RPS3", "RPB1", "RPO5"} <= persons
+    assert {"I:900", "I:901", "I:902"} <= set(narrow.nodes.node_id)          # a co-offender's solo incidents stay
+    assert "I:903" not in set(narrow.nodes.node_id) and len(narrow.nodes) < len(whole.nodes)
+    assert _comparable(lg.analyse(narrow, cfg)) == _comparable(lg.analyse(whole, cfg))
+    found = lg.analyse(narrow, cfg)["groups"]
+    north = next(g for g in found if "RPN1" in g["members"])
+    assert "RVVN" in north["vehicles"] and north["tactics"].get("RUSH") is None   # solo incidents are not joint

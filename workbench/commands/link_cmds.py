@@ -144,14 +144,16 @@ def run(
 
     from workbench.linkage.groups import find_groups
     from workbench.linkage.run import run_persons, run_vehicles
+    from workbench.linkage.stages import recording
 
     settings = load_settings(settings_file)
     steps = [("persons", run_persons), ("vehicles", run_vehicles), ("groups", find_groups)]   # what run_all runs
     results = []
     with open_store(db) as store, run_progress(len(steps), quiet=json_out) as step:
         for name, fn in steps:
-            with step(f"resolving {name}"):
-                results.append(fn(store, settings))
+            with step(f"resolving {name}"), recording() as stages:
+                result = fn(store, settings)
+            results.append({**result, "stages": stages})   # wall time and memory per stage (--json shows them)
     payload = [{k: v for k, v in r.items() if k != "resolution"} for r in results]
     if json_out:
         emit_json(payload)

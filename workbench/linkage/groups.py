@@ -147,7 +147,7 @@ def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: 
     betweenness = _betweenness(graph, exact_max_nodes, seed)
     eigen, strength = {}, {}
     by_community: dict[int, list[str]] = {}
-    for n, k in partition.items():
+    for n, k in sorted(partition.items()):   # node order fixed: the solver's rounding then is too
         by_community.setdefault(k, []).append(n)
     for c in sorted(by_community):
         nodes = by_community[c]
@@ -166,7 +166,8 @@ def centrality(edges: pd.DataFrame, partition: dict[str, int], broker_quantile: 
     positive = np.array([v for v in betweenness.values() if v > 0])
     cut = float(np.quantile(positive, float(broker_quantile))) if len(positive) else np.inf
     rows = [{"person_id": n, "community": partition[n], "degree": degree[n], "betweenness": betweenness[n],
-             "eigenvector": abs(float(eigen.get(n, 0.0))), "strength": strength.get(n, 0.0), "crosses": crosses[n],
+             # rounded so that symmetric members (equal in exact arithmetic) tie and rank by id, run after run
+             "eigenvector": round(abs(float(eigen.get(n, 0.0))), 9), "strength": strength.get(n, 0.0), "crosses": crosses[n],
              "is_broker": bool(betweenness[n] > 0 and betweenness[n] >= cut and crosses[n] > 0)}
             for n in sorted(graph.nodes)]
     return pd.DataFrame(rows, columns=columns)
@@ -358,6 +359,16 @@ def _next(store: Store, table: str, column: str) -> int:
     return int(store.sql(f"SELECT coalesce(max({column}), 0) + 1 AS n FROM {table}").n.iloc[0])
 
 
+def co_offending_network(store: Store) -> Network:
+    """The network of the persons seen at an incident with another person (queries/linkage/co_offenders.sql),
+    their incidents and vehicles: everything `analyse` reads of the whole store's network (co-offending pairs, the
+    members' incidents, the vehicles at joint incidents, the members' labels), so it finds the same groups, but
+    its size follows the co-offenders, not the store (at 10M incidents the whole network is millions of incident
+    nodes built row by row; tests/test_linkage_groups.py checks both give the same groups)."""
+    co_offenders = store.query("linkage/co_offenders").person_id.tolist()
+    return build_network(store, person_ids=co_offenders)
+
+
 def find_groups(store: Store, settings: LinkageSettings | None = None) -> dict:
     """One groups run over the store's resolved persons and vehicles: find, rank, keep ids, store, audit.
     Returns a summary dict (run_id, groups, persons, communities, modularity, events, stability)."""
@@ -365,7 +376,7 @@ def find_groups(store: Store, settings: LinkageSettings | None = None) -> dict:
     cfg = group_settings(settings)
     with stage("groups"):
         with stage("network") as row:
-            network = build_network(store)
+            network = co_offending_network(store)
             row["nodes"], row["edges"] = len(network.nodes), len(network.edges)
         result = analyse(network, cfg)
         with stage("write"):
