@@ -1,6 +1,6 @@
 """The whole pipeline end to end at national scale: sample world, ingest, enrich, hotspots, linkage, groups,
-cross-border and one package, each stage through the `workbench` CLI as an analyst runs it, in its own process
-(benchmarks.common.measure: wall time and peak RSS per stage).
+cross-border, one package, MoPI review dates and a Parquet export, each stage through the `workbench` CLI as an
+analyst runs it, in its own process (benchmarks.common.measure: wall time and peak RSS per stage).
 
 Full run: the scale-200 world (about 10M incidents) beside the scale-1 world (`make demo`, about 50k) in the
 same run, so each stage's growth factor is read against the same machine on the same day. Quick: scale 0.1
@@ -73,6 +73,10 @@ def stages(root: Path, scale: float) -> list[tuple[str, list[str]]]:
         ("crossborder_tactics", ["crossborder", "tactics", "--out", str(out / "crossborder"), *d]),
         ("package_build", ["package", "build", "--most-cross-border", "--out", str(out / "package"),
                            "--purpose", PURPOSE, *d]),
+        # information management at the same volume: MoPI review dates brought up to date and listed, and the
+        # canonical tables exported as Parquet for other tools (issue 15 items 3 and 5)
+        ("review_due", ["review", "due", "--as-of", "2030-01-01", "--limit", "20", *d]),
+        ("export_parquet", ["export", "parquet", "--out", str(out / "parquet"), "--purpose", PURPOSE, *d]),
     ]
 
 
