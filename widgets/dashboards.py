@@ -261,7 +261,7 @@ class PatrolPlanDashboard:
         self.force.observe(lambda _: self._weeks_for_force(), names="value")
         self.week.observe(lambda _: self.refresh(), names="value")
         self.download_button.on_click(lambda _: self.make_briefing())
-        self.panel = w.VBox([w.HTML("<h2>Patrol plan</h2>"), w.HBox([self.force, self.week]), self.heading,
+        self.panel = w.VBox([w.HTML("<h2>Choose the force and week</h2>"), w.HBox([self.force, self.week]), self.heading,
                              self.status, self.map_html, w.HBox([self.places_html]), self.heat,
                              w.HBox([self.purpose, self.download_button]), self.download],
                             layout=w.Layout(width="100%"))
@@ -371,7 +371,7 @@ class NationalPicture:
                                                            "stores": "Stores", "groups": "Groups",
                                                            "hot_cells": "Hot spot cells"}, "wb-forces"))
         self.show_groups()
-        self.panel = w.VBox([w.HTML("<h2>National picture</h2>"), self.summary, self.referrals_chart,
+        self.panel = w.VBox([w.HTML("<h2>At a glance: referrals over time</h2>"), self.summary, self.referrals_chart,
                              w.HTML("<h3>Hot spots</h3>"), self.map_html, w.HTML("<h3>Organised groups</h3>"),
                              self.group_force, self.groups_html, w.HTML("<h3>Forces affected</h3>"),
                              self.forces_chart, self.forces_html], layout=w.Layout(width="100%"))
