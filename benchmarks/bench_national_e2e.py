@@ -30,6 +30,9 @@ IN_DEFAULT_RUN = "quick"     # full sizes only when named: the scale-200 world a
 FULL_SCALES = (1.0, 200.0)
 QUICK_SCALES = (0.1, 0.2)
 PURPOSE = "benchmark: end-to-end national-scale timing on the synthetic sample world"
+# the stages whose output every later one reads; a product stage that fails (a map over its size bound, say) is
+# recorded with its error and the run goes on to the next
+PREREQUISITES = {"sample", "ingest", "geo_enrich", "link_run"}
 
 
 def _cli(args: list[str]) -> dict:
@@ -138,9 +141,9 @@ def run(out_dir, quick: bool) -> list[dict]:
                     record = {**_record(scale, name, measure(_cli, args)), "measured_at": measure_at}
                 records.append(record)
                 save()
-                if record["error"]:
-                    break  # a later stage needs this one's output
-            if not any(r["error"] for r in records if r["scale"] == scale):
+                if record["error"] and name in PREREQUISITES:
+                    break  # every later stage needs this one's output
+            if not any(r["error"] for r in records if r["scale"] == scale and r["stage"] in PREREQUISITES):
                 records.append({"scale": scale, "stage": "store", **measure(_counts, str(root / "workbench.duckdb"))
                                 .get("result", {})})
             if work is None:

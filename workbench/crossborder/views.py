@@ -261,8 +261,26 @@ def route_legs(cb) -> pd.DataFrame:
                                        "speed_kmh", "crosses_border", "colour", "bearing"])
 
 
-def route_force_map(cb, title: str | None = None, playback: bool | None = None):
-    """The route map as a workbench.maps.ForceMap (offline, marked, attributed page: `.to_html()`, `.save()`)."""
+def recent_runs(cb, keep: int):
+    """The analysis with only its `keep` most recent runs on the route, and the single visits since the first of
+    them: what the route map shows of a series too large for its size bound (the series itself is unchanged).
+    Returns (analysis, since)."""
+    import dataclasses
+
+    runs = cb.runs.runs.sort_values("start_at")
+    kept = runs.tail(max(1, int(keep)))
+    since = kept.start_at.min()
+    ids = set(kept.run_id)
+    route = cb.runs.route
+    on_route = route.run_id.isin(ids) | (route.run_id.isna() & (route.occurred_at >= since))
+    thinned = dataclasses.replace(cb.runs, runs=cb.runs.runs[cb.runs.runs.run_id.isin(ids)],
+                                  legs=cb.runs.legs[cb.runs.legs.run_id.isin(ids)], route=route[on_route])
+    return dataclasses.replace(cb, runs=thinned), since
+
+
+def route_force_map(cb, title: str | None = None, playback: bool | None = None, note: str | None = None):
+    """The route map as a workbench.maps.ForceMap (offline, marked, attributed page: `.to_html()`, `.save()`).
+    `note`: said under the title (e.g. that only the recent runs are shown)."""
     import folium
 
     from workbench import maps
@@ -270,7 +288,8 @@ def route_force_map(cb, title: str | None = None, playback: bool | None = None):
     s = cb.series
     fm = maps.ForceMap(title or f"Runs of {s.kind} {s.series_id}",
                        subtitle=f"{len(cb.runs.runs)} runs (same-day chains feasible by road) from "
-                                f"{len(s.incidents)} incidents in {s.incidents.force_code.nunique()} forces")
+                                f"{len(s.incidents)} incidents in {s.incidents.force_code.nunique()} forces"
+                                + (f". {note}" if note else ""))
     forces = [f for f in s.incidents.force_code.dropna().unique()]
     fm.add_force_outlines(forces)
     names = force_labels(cb)
@@ -629,7 +648,7 @@ def render_group(store, series_id, out_dir, purpose: str | None = None, playback
     pages = {
         "timeline": lambda: figures_page(f"Timeline of {s.kind} {s.series_id}{label}", [timeline_figure(cb)],
                                          subtitle=f"{len(s.incidents)} incidents, {len(cb.runs.runs)} runs"),
-        "routes": lambda: route_force_map(cb, playback=playback).to_html(),
+        "routes": lambda: _bounded_route_page(cb, playback),
         "flows": lambda: figures_page(f"Force-to-force flows of {s.kind} {s.series_id}{label}",
                                       [flow_matrix_figure(flows, names), flow_sankey_figure(flows, names)],
                                       tables=[_table(flows, list(flows.columns), "Flows")]),
@@ -638,17 +657,33 @@ def render_group(store, series_id, out_dir, purpose: str | None = None, playback
         "lead": lambda: lead_page(cb),
     }
     built = {view: build() for view, build in pages.items()}    # every page first: a failure writes nothing
-    limit = float(config.get("maps.max_html_mb", 3))
-    size = len(built["routes"].encode("utf-8"))
-    if size > limit * 1_000_000:
-        raise WorkbenchError(f"{s.series_id}: the route map would be {size / 1e6:.1f} MB, over the {limit:g} MB bound "
-                             "(maps.max_html_mb); not written")
     written = {}
     for view, page in built.items():
         path = _write(folder / f"{view}{PRODUCT_SUFFIX}", page)
         exports.audit_export(store, "export", path, {"kind": f"crossborder-{view}", "series_id": s.series_id}, purpose)
         written[view] = str(path)
     return written
+
+
+def _bounded_route_page(cb, playback) -> str:
+    """The route map page within maps.max_html_mb: the whole series if it fits, else its most recent runs (half
+    as many each try), saying so on the map; the timeline and flows pages keep every incident."""
+    limit = float(config.get("maps.max_html_mb", 3)) * 1_000_000
+    page = route_force_map(cb, playback=playback).to_html()
+    total = len(cb.runs.runs)
+    keep = total
+    while len(page.encode("utf-8")) > limit and keep > 1:
+        keep = max(1, keep // 2)
+        recent, since = recent_runs(cb, keep)
+        page = route_force_map(recent, playback=playback,
+                               note=f"Only the {keep} most recent of {total} runs and the single visits since "
+                                    f"{_when(since)[:10]} are drawn: the whole series is over the map's "
+                                    f"{limit / 1e6:g} MB bound (the timeline and flows hold every incident)").to_html()
+    size = len(page.encode("utf-8"))
+    if size > limit:
+        raise WorkbenchError(f"{cb.series.series_id}: the route map would be {size / 1e6:.1f} MB even with one run, "
+                             f"over the {limit / 1e6:g} MB bound (maps.max_html_mb); not written")
+    return page
 
 
 def render_tactics(store, out_dir, purpose: str | None = None, trends=None) -> dict:
