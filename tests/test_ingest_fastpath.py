@@ -230,37 +230,35 @@ def test_a_store_key_check_that_misses_stored_incidents_is_caught(inputs, templa
     assert _differs(fast, general_core)
 
 
-def test_a_referral_check_that_ignores_stored_versions_is_caught(inputs, template, general_core, tmp_path,
-                                                                  monkeypatch):
-    """Bug: the fast path taken although the store holds versions of the batch's references (a correction)."""
+def _skipping_check(reason_prefix: str):
+    """A patch making fast_path_reason ignore one of its checks (the one whose reason starts so)."""
     def patch(m, load):
         real = load.fast_path_reason
 
         def reason(con, mapping):
             got = real(con, mapping)
-            return None if got and got.startswith("the store already holds") else got
+            return None if got and got.startswith(reason_prefix) else got
         m.setattr(load, "fast_path_reason", reason)
+    return patch
 
+
+def _assert_bug_caught(inputs, template, general_core, tmp_path, monkeypatch, name: str, patch) -> None:
     try:
-        fast = _run(tmp_path, template, inputs[:5], "bug2", monkeypatch, fast=True, patch=patch)
+        fast = _run(tmp_path, template, inputs[:5], name, monkeypatch, fast=True, patch=patch)
     except Exception:  # the store refusing the rows is as good a catch as a difference
         return
     assert _differs(fast, general_core)
 
 
+def test_a_referral_check_that_ignores_stored_versions_is_caught(inputs, template, general_core, tmp_path,
+                                                                  monkeypatch):
+    """Bug: the fast path taken although the store holds versions of the batch's references (a correction)."""
+    _assert_bug_caught(inputs, template, general_core, tmp_path, monkeypatch, "bug2",
+                       _skipping_check("the store already holds"))
+
+
 def test_a_fast_path_taken_for_a_referral_on_several_rows_is_caught(inputs, template, general_core, tmp_path,
                                                                      monkeypatch):
     """Bug: the uniqueness check skipped, so a referral spanning two rows is loaded as two new referrals."""
-    def patch(m, load):
-        real = load.fast_path_reason
-
-        def reason(con, mapping):
-            got = real(con, mapping)
-            return None if got and got.startswith("a referral reference occurs") else got
-        m.setattr(load, "fast_path_reason", reason)
-
-    try:
-        fast = _run(tmp_path, template, inputs[:5], "bug3", monkeypatch, fast=True, patch=patch)
-    except Exception:
-        return
-    assert _differs(fast, general_core)
+    _assert_bug_caught(inputs, template, general_core, tmp_path, monkeypatch, "bug3",
+                       _skipping_check("a referral reference occurs"))

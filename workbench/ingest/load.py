@@ -182,13 +182,14 @@ def load_referrals(con, mapping: Mapping, batch_id: int, now: dt.datetime, read_
 
 def _referrals_fast(con, mapping: Mapping, batch_id: int, now, hash_expr: str, review_years: int) -> None:
     """Single-row referrals, none known to the store (fast_path_reason): one INSERT straight from the accepted
-    rows, with the values and content hash the general path computes for a one-row version."""
+    rows, with the values and content hash the general path computes for a one-row version, numbered in file
+    order by the accepted rows' own numbers (acc._rn: no window over the wide rows)."""
     src = {"src": mapping.name, "batch": batch_id}
     con.execute(f"""
       INSERT INTO referrals (referral_id, batch_id, source_name, source_type, source_ref, source_row, version,
           is_current, received_at, referrer, grading_scheme, source_evaluation, intelligence_assessment,
           handling_code, handling_conditions, content_hash, review_due)
-      SELECT $base + row_number() OVER (), $batch, $src, $stype, a.ref, a._row, 1, TRUE,
+      SELECT $base + a._rn, $batch, $src, $stype, a.ref, a._row, 1, TRUE,
              coalesce(a.received_ts, $now), a.referrer,
              CASE WHEN a.grading_scheme = '5x5x5' THEN '5x5x5' WHEN a.se_final IS NOT NULL OR a.ia_final IS NOT NULL
                   OR a.hc_final IS NOT NULL THEN '3x5x2' END,

@@ -121,6 +121,16 @@ def _dry_run_warnings(con, mapping: Mapping) -> dict:
     return dict(rows)
 
 
+def _split_accepted(con) -> None:
+    """vq_out: the rows going to quarantine; vq_in: the accepted rows, numbered 1, 2, ... in file order (`_rn`, from
+    which the load numbers one-row referrals without a window over the wide rows); view acc: the accepted rows."""
+    con.execute("DROP VIEW IF EXISTS acc")
+    con.execute("CREATE TEMP TABLE vq_out AS SELECT _row FROM vq WHERE has_error OR held_back")
+    con.execute("CREATE TEMP TABLE vq_in AS SELECT _row, row_number() OVER (ORDER BY _row) AS _rn FROM vq "
+                "WHERE NOT (has_error OR held_back)")
+    con.execute("CREATE TEMP VIEW acc AS SELECT v.*, i._rn FROM v JOIN vq_in i ON i._row = v._row")
+
+
 def _build_quarantine_rows(con, read: ReadResult) -> None:
     """Temp table qrows (_row, raw, reasons): the quarantine payload of every failing row, built before the
     load so that the wide raw table can be dropped (the load then runs without spilling it to disk)."""
@@ -253,9 +263,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
                        "rows_accepted": accepted, "rows_quarantined": quarantined, "errors_by_rule": errors,
                        "warnings_by_rule": warnings, "missing_columns": info.missing_columns,
                        "unmapped_columns": info.unmapped_columns, "notes": list(read.notes)})
-        con.execute("DROP VIEW IF EXISTS acc")
-        con.execute("CREATE TEMP TABLE vq_out AS SELECT _row FROM vq WHERE has_error OR held_back")
-        con.execute("CREATE TEMP VIEW acc AS SELECT * FROM v WHERE _row NOT IN (SELECT _row FROM vq_out)")
+        _split_accepted(con)
         if dry_run:
             report.update({"status": "dry-run", "batch_id": None, "duplicates_merged": None,
                            "warnings_by_rule": _dry_run_warnings(con, mapping)})
@@ -336,7 +344,7 @@ def ingest_file(store: Store, path: str | Path, source: str | None = None, dry_r
             pass
 
 
-_TEMP_TABLES = ("vq_out", "qrows", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "lmatch", "vq",
+_TEMP_TABLES = ("vq_out", "vq_in", "qrows", "raw", "raw_bad", "stg", "vmap", "fmap", "smap", "pcmap", "lmatch", "vq",
                 "rules_t", "grp", "gid", "rowref", "si", "si_match", "si_new", "si_map", "si_upd", "rowmap", "pm",
                 "vm", "mflags", "tmap", "si_cand", "si_sus", "si_free", "si_bsus", "si_dkey", "si_review")
 
@@ -439,9 +447,7 @@ def validated(store: Store, path: str | Path, source: str | None = None):
             validate.VALIDATORS[mapping.kind](con, mapping, now, path.name, info.absent_fields, keep_values=True,
                                               has_qid=info.has_qid)
             validate.mark_quarantine(con, _group_key(mapping))
-            con.execute("DROP VIEW IF EXISTS acc")
-            con.execute("CREATE TEMP TABLE vq_out AS SELECT _row FROM vq WHERE has_error OR held_back")
-            con.execute("CREATE TEMP VIEW acc AS SELECT * FROM v WHERE _row NOT IN (SELECT _row FROM vq_out)")
+            _split_accepted(con)
             if mapping.kind == "referrals":
                 load_mod.predict_mention_flags(con, mapping)
         except duckdb.Error as exc:

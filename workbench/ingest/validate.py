@@ -284,17 +284,19 @@ def haversine_m(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
 
 
 class Issue(str):
-    """SQL for one rule's issue struct (NULL when the rule passes), remembering its rule, field and condition."""
+    """SQL for one rule's issue struct (NULL when the rule passes), remembering its rule, field, condition and the
+    struct itself (`struct`: what the issue holds when the rule fires, from the row's columns)."""
     code: str
     field: str | None
     cond: str
+    struct: str
 
 
 def _issue(code: str, fld: str | None, cond: str, value: str = "NULL") -> Issue:
     f = f"'{fld}'" if fld else "NULL"
-    issue = Issue(f"CASE WHEN {cond} THEN struct_pack(code := '{code}', field := {f}, "
-                  f"value := left(({value})::VARCHAR, 200)) END")
-    issue.code, issue.field = code, fld
+    struct = f"struct_pack(code := '{code}', field := {f}, value := left(({value})::VARCHAR, 200))"
+    issue = Issue(f"CASE WHEN {cond} THEN {struct} END")
+    issue.code, issue.field, issue.struct = code, fld, struct
     issue.cond = f"coalesce({cond}, FALSE)"
     return issue
 
@@ -352,20 +354,38 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(
                         "received_at" if received and "received_at" not in absent else "NULL::VARCHAR",
                         MENTION_COLUMNS if received else ())
         return
-    # build the (costly) list of structs only for rows where some rule fires
-    any_issue = " OR ".join(i.cond for i in row_issues)
-    issue_list = (f"list_concat(CASE WHEN {any_issue} THEN list_filter([" + ", ".join(row_issues)
-                  + f"], lambda x: x IS NOT NULL) ELSE [] END, {text_list})")
+    # v_t keeps one bit per row rule fired (a BIGINT: the conditions are evaluated once, here) and the text rules'
+    # issues, instead of a list of structs per row; view v rebuilds `issues`, with their values, from the bits,
+    # only for the rows that have any and only when read (the rows with a rule fired are few).
     # v_t holds the validated rows without the canonical fields the file does not have (NULL in every row:
     # storing them would only cost memory); view v adds them back as NULL columns for the loaders
     # (`internal`: intermediate columns only the rules read, not kept at all)
+    mask, error_mask = _rule_mask(row_issues)
     dropped = list(absent) + list(internal)
     exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
     drop_v(con)
-    sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {issue_list} AS issues FROM ({select_sql}) b"
+    sql = f"CREATE TEMP TABLE v_t AS SELECT *{exclude}, {mask} AS _mask, {text_list} AS _text FROM ({select_sql}) b"
     execute_one(con, sql, p.bind(sql))
     nulls = "".join(f", NULL::VARCHAR AS {fld}" for fld in absent)  # generated canonical field names
-    con.execute(f"CREATE TEMP VIEW v AS SELECT *{nulls}, {_has_error_sql('issues')} AS has_error FROM v_t")
+    structs = []
+    for k, issue in enumerate(row_issues):
+        if "$" in issue.struct:  # (values are columns of the row: nothing to bind, nothing inlined)
+            raise ValueError(f"the value of rule {issue.code} holds a parameter")
+        structs.append(f"CASE WHEN ((_mask >> {k}) & 1) = 1 THEN {issue.struct} END")
+    issues = (f"CASE WHEN _mask = 0 THEN _text ELSE list_concat(list_filter([{', '.join(structs)}], "
+              f"lambda x: x IS NOT NULL), _text) END")
+    con.execute(f"""CREATE TEMP VIEW v AS SELECT *, {issues} AS issues,
+      (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND {_has_error_sql('_text')}) AS has_error
+      FROM (SELECT *{nulls} FROM v_t)""")
+
+
+def _rule_mask(row_issues: list) -> tuple[str, int]:
+    """SQL for a BIGINT with bit k set when row rule k fires, and the mask of the error rules' bits."""
+    if len(row_issues) > 63:
+        raise ValueError("more row rules than bits in a BIGINT")
+    errs = set(rules_mod.error_codes())
+    mask = " | ".join(f"(CASE WHEN {i.cond} THEN {1 << k} ELSE 0 END)::BIGINT" for k, i in enumerate(row_issues))
+    return mask or "0::BIGINT", sum(1 << k for k, i in enumerate(row_issues) if i.code in errs)
 
 
 def _has_error_sql(issues: str) -> str:
@@ -379,16 +399,12 @@ def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list
     """A dry run keeps per row only its referral key, the columns the mention checks read, which rules fired
     (one bit each in a BIGINT, much cheaper than a list of structs) and whether any is an error. View v
     rebuilds `issues` (code and field; no values) from the bits for the few rows that have any."""
-    if len(row_issues) > 63:
-        raise ValueError("more row rules than bits in a BIGINT")
-    errs = set(rules_mod.error_codes())
-    mask = " | ".join(f"(CASE WHEN {i.cond} THEN {1 << k} ELSE 0 END)::BIGINT" for k, i in enumerate(row_issues))
-    error_mask = sum(1 << k for k, i in enumerate(row_issues) if i.code in errs)
+    mask, error_mask = _rule_mask(row_issues)
     keep = "".join(f"{c}, " for c in mention_columns)  # generated column names
     sql = f"""CREATE TEMP TABLE v_t AS
       SELECT _row, ref, received_at, {keep}_mask, _text,
              (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND {_has_error_sql('_text')}) AS has_error
-      FROM (SELECT _row, ref, {received} AS received_at, {keep}{mask or '0::BIGINT'} AS _mask, {text_list} AS _text
+      FROM (SELECT _row, ref, {received} AS received_at, {keep}{mask} AS _mask, {text_list} AS _text
             FROM ({select_sql}) b)"""
     drop_v(con)
     execute_one(con, sql, p.bind(sql))
@@ -590,8 +606,8 @@ MENTION_COLUMNS = ("occurred_ts", "occurred_raw", "incident_ref", "crime_number_
                    "vehicle_make", "vehicle_colour")
 
 # intermediate columns of validate_referrals that only the rules use (the loaders never read them)
-REFERRAL_INTERNAL_COLUMNS = ("force_stated", "pc_norm", "grading_norm", "retail_store_id", "st_force", "se_norm",
-                             "listed_count")
+# (listed_count is kept: COUNT_MISMATCH's value, rebuilt by view v from the rule bits, names it)
+REFERRAL_INTERNAL_COLUMNS = ("force_stated", "pc_norm", "grading_norm", "retail_store_id", "st_force", "se_norm")
 
 
 # -- store directory ---------------------------------------------------------------------------------
