@@ -100,8 +100,8 @@ def _counts(con) -> dict:
 
 def _rule_counts(con) -> tuple[dict, dict]:
     rows = con.execute("""
-      SELECT r.severity, u.code, count(*) FROM (SELECT unnest(issues) AS u FROM v) x
-      JOIN rules_t r ON r.code = x.u.code GROUP BY ALL ORDER BY 1, 2""").fetchall()
+      SELECT r.severity, x.code, count(*) FROM (SELECT unnest(issue_codes) AS code FROM v) x
+      JOIN rules_t r ON r.code = x.code GROUP BY ALL ORDER BY 1, 2""").fetchall()
     errors = {c: n for s, c, n in rows if s == "error"}
     warnings = {c: n for s, c, n in rows if s == "warning"}
     return errors, warnings
@@ -116,7 +116,7 @@ def _dry_run_warnings(con, mapping: Mapping) -> dict:
         load_mod.predict_mention_flags(con, mapping)
         mention = "UNION ALL SELECT code FROM mflags"
     rows = con.execute(f"""
-      SELECT w.code, count(*) FROM (SELECT unnest(issues).code AS code FROM acc {mention}) w
+      SELECT w.code, count(*) FROM (SELECT unnest(issue_codes) AS code FROM acc {mention}) w
       JOIN rules_t r ON r.code = w.code WHERE r.severity = 'warning' GROUP BY 1 ORDER BY 1""").fetchall()
     return dict(rows)
 

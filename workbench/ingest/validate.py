@@ -374,9 +374,20 @@ def _finish(con, p: Params, select_sql: str, issues: list, absent=(), internal=(
         structs.append(f"CASE WHEN ((_mask >> {k}) & 1) = 1 THEN {issue.struct} END")
     issues = (f"CASE WHEN _mask = 0 THEN _text ELSE list_concat(list_filter([{', '.join(structs)}], "
               f"lambda x: x IS NOT NULL), _text) END")
-    con.execute(f"""CREATE TEMP VIEW v AS SELECT *, {issues} AS issues,
+    con.execute(f"""CREATE TEMP VIEW v AS SELECT *, {issues} AS issues, {_codes_sql(row_issues)} AS issue_codes,
       (_mask & {error_mask}) <> 0 OR (len(_text) > 0 AND {_has_error_sql('_text')}) AS has_error
       FROM (SELECT *{nulls} FROM v_t)""")
+
+
+def _codes_sql(row_issues: list) -> str:
+    """SQL for the codes of a row's issues (view v's `issue_codes`: as `issues` but without building the values),
+    from the rule bits _mask and the text rules' issues _text (codes are constants of this module)."""
+    codes = "[" + ", ".join("'" + i.code.replace("'", "''") + "'" for i in row_issues) + "]::VARCHAR[]"
+    text_codes = "list_transform(_text, lambda x: x.code)"
+    if not row_issues:
+        return text_codes
+    return (f"CASE WHEN _mask = 0 THEN {text_codes} ELSE list_concat(list_transform(list_filter(range({len(row_issues)}),"
+            f" lambda k: ((_mask >> k) & 1) = 1), lambda k: ({codes})[k + 1]), {text_codes}) END")
 
 
 def _rule_mask(row_issues: list) -> tuple[str, int]:
@@ -419,7 +430,7 @@ def _finish_dry_run(con, p: Params, select_sql: str, row_issues: list, text_list
       CASE WHEN _mask = 0 THEN _text ELSE list_concat(list_transform(
           list_filter(range({n}), lambda k: (_mask >> k) & 1 = 1),
           lambda k: struct_pack(code := ({codes})[k + 1], field := ({fields})[k + 1], value := NULL::VARCHAR)), _text)
-      END AS issues FROM v_t""")
+      END AS issues, {_codes_sql(row_issues)} AS issue_codes FROM v_t""")
 
 
 def drop_v(con) -> None:
