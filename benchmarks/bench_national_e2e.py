@@ -14,6 +14,8 @@ A run of hours can be resumed: with WORKBENCH_BENCH_E2E_WORK=DIR the worlds and 
 temporary folder) and a stage already recorded without error in DIR's own partial file, for the same scale, is
 not run again: its record is carried over with `resumed: true` and the time it was measured. Each stage is its
 own process reading the previous stage's files, so a resumed stage measures exactly what an unbroken run would.
+Delete a stage's record from that file to measure it (and every stage after it) again; from the ingest on, the
+store is then built anew.
 """
 from __future__ import annotations
 
@@ -136,6 +138,12 @@ def run(out_dir, quick: bool) -> list[dict]:
                 if resuming and (scale, name) in done:
                     record = {**done[(scale, name)], "resumed": True}
                 else:
+                    if resuming and name in ("sample", "ingest"):   # re-run from here: start from no store
+                        shutil.rmtree(root / "out", ignore_errors=True)
+                        for db_file in root.glob("workbench.duckdb*"):
+                            db_file.unlink()
+                        if name == "sample":
+                            shutil.rmtree(root / "world", ignore_errors=True)
                     resuming = False   # from the first stage re-run on, every later stage runs again
                     measure_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
                     record = {**_record(scale, name, measure(_cli, args)), "measured_at": measure_at}
